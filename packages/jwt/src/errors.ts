@@ -187,16 +187,19 @@ export class MissingToken extends BearerError {
   }
 }
 
+export const BEARER_REQUEST_REASONS = [
+  'bearer.malformed_header',
+  'bearer.multiple_headers',
+  'bearer.token_in_query',
+  'bearer.token_in_body',
+] as const
+
 /** RFC 6750 §3.1 invalid_request: a malformed request, e.g. two Authorization headers. */
 export class InvalidBearerRequest extends BearerError {
   readonly code = 'invalid_request' as const
   readonly status = 400
   constructor(
-    readonly reason:
-      | 'bearer.malformed_header'
-      | 'bearer.multiple_headers'
-      | 'bearer.token_in_query'
-      | 'bearer.token_in_body',
+    readonly reason: (typeof BEARER_REQUEST_REASONS)[number],
     message: string,
     options?: GatehouseErrorOptions,
   ) {
