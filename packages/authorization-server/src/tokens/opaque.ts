@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto'
+import { crc32 } from 'node:zlib'
+
+/**
+ * Opaque credentials in the shape secret scanners recognise (as GitHub's tokens):
+ * `<prefix>_<43 base62 chars of 256-bit randomness><6 base62 chars of CRC32>`.
+ * The checksum lets the server refuse a mistyped or forged value without a store lookup, and lets
+ * scanners tell a real leak from noise. Security rests on the randomness, never on the checksum.
+ */
+export const OPAQUE_PREFIXES = {
+  access_token: 'gat',
+  refresh_token: 'grt',
+  authorization_code: 'gac',
+  client_secret: 'gcs',
+  session: 'gls',
+  request_uri: 'gpr',
+} as const
+export type OpaqueKind = keyof typeof OPAQUE_PREFIXES
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const BODY_LENGTH = 43 // ceil(256 / log2(62))
+const CHECKSUM_LENGTH = 6 // 62^6 > 2^32
+
+function toBase62(value: bigint, length: number): string {
+  let out = ''
+  let rest = value
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET.charAt(Number(rest % 62n)) + out
+    rest /= 62n
+  }
+  return out
+}
+
+function checksum(body: string): string {
+  return toBase62(BigInt(crc32(body)), CHECKSUM_LENGTH)
+}
+
+export function generateOpaque(kind: OpaqueKind): string {
+  const random = BigInt(`0x${randomBytes(32).toString('hex')}`)
+  const body = toBase62(random, BODY_LENGTH)
+  return `${OPAQUE_PREFIXES[kind]}_${body}${checksum(body)}`
+}
+
+const SHAPE = /^([a-z]{3})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/
+
+/** True when `value` has the shape and checksum of a credential of `kind`: no store lookup. */
+export function isWellFormedOpaque(value: string, kind: OpaqueKind): boolean {
+  if (value.length !== OPAQUE_PREFIXES[kind].length + 1 + BODY_LENGTH + CHECKSUM_LENGTH)
+    return false
+  const match = SHAPE.exec(value)
+  if (match === null || match[1] !== OPAQUE_PREFIXES[kind]) return false
+  return checksum(match[2] ?? '') === match[3]
+}
+
+/** The kind of a well-formed opaque credential, or null. */
+export function opaqueKindOf(value: string): OpaqueKind | null {
+  for (const kind of Object.keys(OPAQUE_PREFIXES) as OpaqueKind[]) {
+    if (isWellFormedOpaque(value, kind)) return kind
+  }
+  return null
+}
