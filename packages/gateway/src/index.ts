@@ -1,0 +1,22 @@
+export { type CompiledGateway, compileRoutes, metadataPath } from './config/compile-routes.js'
+export {
+  formatPath,
+  type GatewayConfig,
+  type LoadOptions,
+  loadGatewayConfig,
+} from './config/load.js'
+export {
+  type GatewayConfigInput,
+  type GatewayConfigParsed,
+  GatewayConfigSchema,
+} from './config/schema.js'
+export {
+  createGateway,
+  type Gateway,
+  type GatewayAddress,
+  type GatewayDeps,
+} from './create-gateway.js'
+export * from './errors.js'
+export { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
+export { createMemoryState } from './state/memory.js'
+export type * from './state/types.js'

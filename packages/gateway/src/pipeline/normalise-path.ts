@@ -1,0 +1,57 @@
+import { BadRequestPath } from '../errors.js'
+
+/**
+ * Normalises a request path once; the result is used both to match a route and as the path
+ * forwarded upstream, so a path cannot mean one thing to the gateway and another to the API.
+ * Hand-written because no library applies this exact, deny-first policy (RFC 3986 §6.2.2):
+ *  - only unreserved characters (ALPHA / DIGIT / "-" / "." / "_" / "~") are percent-decoded;
+ *  - an encoded "/", "\" or "%" (double encoding), NUL or any control character is refused;
+ *  - "." and ".." segments, empty segments and "\" are refused rather than resolved;
+ *  - other escapes stay encoded, with upper-case hex.
+ */
+export function normalisePath(rawPath: string, maxBytes: number): string {
+  if (rawPath.length > maxBytes) throw new BadRequestPath('path.too_long')
+  if (rawPath.charCodeAt(0) !== 0x2f) throw new BadRequestPath('path.not_absolute')
+  let out = ''
+  for (let i = 0; i < rawPath.length; i++) {
+    const code = rawPath.charCodeAt(i)
+    if (code === 0x25) {
+      const hex = rawPath.slice(i + 1, i + 3)
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new BadRequestPath('path.bad_escape')
+      const byte = Number.parseInt(hex, 16)
+      i += 2
+      if (isUnreserved(byte)) {
+        out += String.fromCharCode(byte)
+        continue
+      }
+      if (byte === 0x25) throw new BadRequestPath('path.double_encoding')
+      if (byte === 0x2f || byte === 0x5c) throw new BadRequestPath('path.encoded_separator')
+      if (byte < 0x20 || byte === 0x7f) throw new BadRequestPath('path.control_character')
+      out += `%${hex.toUpperCase()}`
+      continue
+    }
+    if (code <= 0x20 || code >= 0x7f) throw new BadRequestPath('path.control_character')
+    if (code === 0x5c) throw new BadRequestPath('path.backslash')
+    out += rawPath[i]
+  }
+  const segments = out.split('/')
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i]
+    if (segment === '.' || segment === '..') throw new BadRequestPath('path.dot_segment')
+    // An empty segment is allowed only as the trailing slash.
+    if (segment === '' && i !== segments.length - 1) throw new BadRequestPath('path.empty_segment')
+  }
+  return out
+}
+
+function isUnreserved(byte: number): boolean {
+  return (
+    (byte >= 0x41 && byte <= 0x5a) ||
+    (byte >= 0x61 && byte <= 0x7a) ||
+    (byte >= 0x30 && byte <= 0x39) ||
+    byte === 0x2d ||
+    byte === 0x2e ||
+    byte === 0x5f ||
+    byte === 0x7e
+  )
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
+import { GatehouseError } from '@gatehouse/jwt/errors'
+import { RateLimited } from '../errors.js'
+import type { BlockListGuard } from './block-list.js'
+import { type ClientIpResolver, unmapIpv4 } from './client-ip.js'
+import { match, type RouteTable } from './match.js'
+import type { Observe } from './observe.js'
+import { renderError } from './render.js'
+import type { MatchedRequest, Outcome, Principal, RawRequest } from './types.js'
+
+export interface Pipeline {
+  readonly table: RouteTable
+  readonly clientIp: ClientIpResolver
+  readonly blockList: BlockListGuard
+  readonly observe: Observe
+}
+
+// RFC 9110 §7.6.1 (+ what must not come back from an upstream through a proxy).
+const RESPONSE_HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+])
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * The straight-line runner: block list → match → authenticate → block list (who) → authorize →
+ * limit → transform → forward, then stream the answer; `observe` runs once in `finally`.
+ * The compiler checks the hand-offs: `authorize` cannot run without the `Principal`.
+ */
+export async function handle(
+  pipe: Pipeline,
+  incoming: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const started = performance.now()
+  const peerIp = incoming.socket.remoteAddress ?? ''
+  const clientIp = pipe.clientIp.resolve(peerIp, incoming.headers)
+  const requestId = requestIdOf(incoming, peerIp, pipe.clientIp)
+  const outcome: Outcome = { status: 500, reason: 'internal' }
+  let req: MatchedRequest | undefined
+  let who: Principal | undefined
+  try {
+    const raw: RawRequest = {
+      method: incoming.method ?? 'GET',
+      url: incoming.url ?? '/',
+      headers: incoming.headers,
+      peerIp,
+      body: incoming,
+      hasBody: announcesBody(incoming),
+    }
+    pipe.blockList.checkIp(clientIp)
+    const metadata = raw.method === 'GET' ? pipe.table.metadata.get(raw.url) : undefined
+    if (metadata !== undefined) {
+      outcome.status = 200
+      outcome.reason = 'resource_metadata'
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'cache-control': 'max-age=300',
+        'content-length': Buffer.byteLength(metadata),
+        'x-request-id': requestId,
+      })
+      res.end(metadata)
+      return
+    }
+    req = match(pipe.table, raw, requestId, clientIp)
+    const { route } = req
+    outcome.routeId = route.id
+    outcome.authMethod = route.authMethod
+    outcome.path = req.path
+    who = await route.authenticate(req)
+    outcome.subject = who.subject
+    outcome.clientId = who.clientId
+    outcome.tokenId = who.tokenId
+    outcome.tokenHash = who.tokenHash
+    pipe.blockList.checkPrincipal(who)
+    route.authorize(req, who)
+    await route.limit(req, who)
+    const upstream = await route.forward(route.transform(req, who))
+    outcome.status = upstream.status
+    outcome.reason = 'forwarded'
+    outcome.upstreamMs = upstream.upstreamMs
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(upstream.headers)) {
+      if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(name)) headers[name] = value
+    }
+    headers['x-request-id'] = requestId
+    res.writeHead(upstream.status, headers)
+    await new Promise<void>((resolve) => {
+      pipeline(upstream.body, res, (error) => {
+        // A stream broken mid-body cannot be turned into an error response: end the connection.
+        if (error) {
+          outcome.reason = 'upstream.aborted'
+          res.destroy()
+        }
+        resolve()
+      })
+    })
+  } catch (error) {
+    if (!(error instanceof GatehouseError)) outcome.reason = 'internal'
+    if (error instanceof RateLimited) outcome.policy = error.policy
+    const rendered = renderError(error, requestId, req?.route.resourceMetadataUrl)
+    outcome.status = rendered.status
+    outcome.reason = rendered.reason
+    if (res.headersSent) {
+      res.destroy()
+    } else {
+      // An unread request body must never be parsed as the next request on this connection:
+      // answer and close instead of draining it.
+      const unread = !incoming.readableEnded && announcesBody(incoming)
+      if (unread) rendered.headers.connection = 'close'
+      res.writeHead(rendered.status, { ...rendered.headers, 'x-request-id': requestId })
+      res.end(rendered.body)
+      if (unread) res.once('finish', () => incoming.socket.destroySoon())
+    }
+  } finally {
+    pipe.observe({
+      requestId,
+      method: incoming.method ?? '',
+      clientIp,
+      outcome,
+      durationMs: performance.now() - started,
+    })
+  }
+}
+
+function announcesBody(incoming: IncomingMessage): boolean {
+  const length = incoming.headers['content-length']
+  if (length !== undefined) return length !== '0'
+  return incoming.headers['transfer-encoding'] !== undefined
+}
+
+/** An incoming X-Request-Id is kept only from a trusted proxy, and only when well-formed. */
+function requestIdOf(
+  incoming: IncomingMessage,
+  peerIp: string,
+  clientIp: ClientIpResolver,
+): string {
+  const sent = incoming.headers['x-request-id']
+  if (typeof sent === 'string' && REQUEST_ID.test(sent) && clientIp.isTrusted(unmapIpv4(peerIp)))
+    return sent
+  return randomUUID()
+}
