@@ -1,0 +1,34 @@
+import { Agent, createServer, type Server, request as upstreamRequest } from 'node:http'
+import { withoutHopByHop } from './hop-by-hop.js'
+
+/**
+ * The smallest honest node:http pass-through proxy: keep-alive agent to the upstream, bodies
+ * streamed both ways. What any Node gateway pays at least; the gateway suite compares with it.
+ */
+export function createNodeHttpProxy(upstream: URL, maxSockets = 128): Server {
+  const agent = new Agent({ keepAlive: true, maxSockets })
+  return createServer(function forward(request, response) {
+    const outbound = upstreamRequest(
+      {
+        agent,
+        host: upstream.hostname,
+        port: upstream.port,
+        method: request.method,
+        path: request.url,
+        headers: withoutHopByHop(request.headers),
+      },
+      function relay(upstreamResponse) {
+        response.writeHead(
+          upstreamResponse.statusCode ?? 502,
+          withoutHopByHop(upstreamResponse.headers),
+        )
+        upstreamResponse.pipe(response)
+      },
+    )
+    outbound.on('error', function upstreamFailed() {
+      if (!response.headersSent) response.writeHead(502)
+      response.end()
+    })
+    request.pipe(outbound)
+  })
+}

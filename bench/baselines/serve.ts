@@ -1,0 +1,35 @@
+/**
+ * Child-process entry for the baseline servers: `node serve.js <kind> [upstream-url]`. Listens
+ * on 127.0.0.1 on a free port and prints `{"port":N}` as its first stdout line
+ * (harness/child-server.ts reads it). Exits on SIGTERM.
+ */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createHelloUpstream } from './hello-upstream.js'
+import { createNodeHttpProxy } from './node-http-proxy.js'
+import { createUndiciPoolProxy } from './undici-pool-proxy.js'
+
+const BASELINE_SERVERS = {
+  'hello-upstream': () => createHelloUpstream(),
+  'node-http-proxy': (upstream: URL) => createNodeHttpProxy(upstream),
+  'undici-pool-proxy': (upstream: URL) => createUndiciPoolProxy(upstream),
+} as const satisfies Record<string, (upstream: URL) => Server>
+
+function isKind(kind: string | undefined): kind is keyof typeof BASELINE_SERVERS {
+  return kind !== undefined && Object.hasOwn(BASELINE_SERVERS, kind)
+}
+
+const [kind, upstream] = process.argv.slice(2)
+if (!isKind(kind)) {
+  console.error(`usage: serve.js <${Object.keys(BASELINE_SERVERS).join('|')}> [upstream-url]`)
+  process.exit(2)
+}
+const server = BASELINE_SERVERS[kind](new URL(upstream ?? 'http://127.0.0.1:1/'))
+server.keepAliveTimeout = 60_000
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
+})
+process.on('SIGTERM', () => {
+  server.closeAllConnections()
+  server.close(() => process.exit(0))
+})

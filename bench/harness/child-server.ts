@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { pinned } from './cpu.js'
+
+export interface ChildServer {
+  readonly name: string
+  readonly url: URL
+  readonly pid: number
+  close(): Promise<void>
+}
+
+export interface ChildServerOptions {
+  readonly name: string
+  /** A Node.js script that listens on 127.0.0.1:0 and prints `{"port":N}` as its first line. */
+  readonly script: string
+  readonly args?: readonly string[]
+  /** `taskset -c` core list; undefined runs it unpinned. */
+  readonly cores: string | undefined
+  readonly env?: NodeJS.ProcessEnv
+  readonly startTimeoutMs?: number
+}
+
+/**
+ * Starts a server in its own process (pinned with taskset when possible), so the benchmark
+ * process and the load generator never share its event loop or its core.
+ */
+export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  const { command, args } = pinned(options.cores, process.execPath, [
+    options.script,
+    ...(options.args ?? []),
+  ])
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...options.env },
+  })
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`${options.name}: could not start ${options.script}`)
+  try {
+    const port = await readPort(child, options.name, options.startTimeoutMs ?? 10_000)
+    return {
+      name: options.name,
+      url: new URL(`http://127.0.0.1:${port}/`),
+      pid,
+      close: () => stop(child),
+    }
+  } catch (error) {
+    await stop(child)
+    throw error
+  }
+}
+
+async function readPort(child: ChildProcess, name: string, timeoutMs: number): Promise<number> {
+  const stdout = child.stdout
+  if (stdout === null) throw new Error(`${name}: no stdout`)
+  const lines = createInterface({ input: stdout })
+  const timer = setTimeout(() => lines.close(), timeoutMs)
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`${name}: exited with code ${String(code)} before listening`)
+  })
+  exited.catch(() => undefined)
+  try {
+    const first = Promise.race([
+      (async () => {
+        for await (const line of lines) {
+          const message = JSON.parse(line) as { port?: unknown }
+          if (typeof message.port === 'number') return message.port
+        }
+        throw new Error(`${name}: did not report its port within ${timeoutMs} ms`)
+      })(),
+      exited,
+    ])
+    return await first
+  } finally {
+    clearTimeout(timer)
+    // Keep draining stdout so the child never blocks on a full pipe.
+    stdout.resume()
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}

@@ -1,0 +1,103 @@
+import { runInterleaved } from './interleave.js'
+import { type HttpLoadResult, measureHttpLoad } from './load-generator.js'
+import { pairedRatios, spreadOf } from './statistics.js'
+import type { SuiteContext, SuiteResult, Target } from './types.js'
+
+export interface HttpTarget {
+  readonly name: string
+  readonly url: URL
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+export interface HttpLoadSettings {
+  readonly durationSeconds: number
+  readonly connections: number
+  /** Paced load in requests/s (autocannon); omit for closed-loop maximum throughput. */
+  readonly requestsPerSecond?: number
+}
+
+/** Default load settings: full runs give each round 5 s, quick runs 1 s. */
+export function defaultHttpLoad(context: SuiteContext): HttpLoadSettings {
+  return { durationSeconds: context.quick ? 1 : 5, connections: 64 }
+}
+
+/**
+ * Loads every target in interleaved rounds from the load generator's core, one target at a
+ * time, and returns each target's rounds by name.
+ */
+export async function loadTargetsInterleaved(
+  context: SuiteContext,
+  targets: readonly HttpTarget[],
+  settings: HttpLoadSettings,
+): Promise<Map<string, HttpLoadResult[]>> {
+  const contenders = targets.map((target) => ({
+    name: target.name,
+    round: () =>
+      measureHttpLoad({
+        url: target.url,
+        durationSeconds: settings.durationSeconds,
+        connections: settings.connections,
+        ...(target.headers === undefined ? {} : { headers: target.headers }),
+        ...(settings.requestsPerSecond === undefined
+          ? {}
+          : { requestsPerSecond: settings.requestsPerSecond }),
+        cores: context.cpu.loadGeneratorCores,
+        generator: context.loadGenerator,
+      }),
+  }))
+  context.log(
+    ` ${targets.map((target) => target.name).join(' vs ')}: ${settings.durationSeconds} s rounds, ${settings.connections} connections, ${context.loadGenerator}`,
+  )
+  const measured = await runInterleaved(contenders, {
+    rounds: context.rounds,
+    warmupRounds: context.warmupRounds,
+    log: context.log,
+  })
+  return new Map(targets.map((target, index) => [target.name, measured[index] ?? []]))
+}
+
+export interface HttpComparisonOptions {
+  readonly suite: string
+  readonly contender: string
+  readonly baseline: string
+  readonly measured: ReadonlyMap<string, readonly HttpLoadResult[]>
+  readonly throughputTarget?: Target
+  readonly addedP99Target?: Target
+}
+
+/** Requests/s, p50 and p99 of `contender` against `baseline`, from the same interleaved rounds. */
+export function compareHttp(options: HttpComparisonOptions): SuiteResult[] {
+  const contender = options.measured.get(options.contender)
+  const baseline = options.measured.get(options.baseline)
+  if (contender === undefined || baseline === undefined) {
+    throw new TypeError(`no rounds measured for ${options.contender} or ${options.baseline}`)
+  }
+  const figure = (
+    label: string,
+    unit: string,
+    pick: (result: HttpLoadResult) => number,
+    target?: Target,
+  ): SuiteResult => {
+    const values = contender.map(pick)
+    const baselines = baseline.map(pick)
+    return {
+      name: `${options.suite} ${options.contender} vs ${options.baseline}: ${label}`,
+      unit,
+      value: spreadOf(values),
+      baseline: options.baseline,
+      baselineValue: spreadOf(baselines),
+      pairedRatio: spreadOf(pairedRatios(values, baselines)),
+      ...(target === undefined ? {} : { target }),
+    }
+  }
+  return [
+    figure('requests/s', 'req/s', (result) => result.requestsPerSecond, options.throughputTarget),
+    figure('p50 latency (lower is better)', 'ms (lower is better)', (result) => result.p50Ms),
+    figure(
+      'p99 latency (lower is better)',
+      'ms (lower is better)',
+      (result) => result.p99Ms,
+      options.addedP99Target,
+    ),
+  ]
+}

@@ -1,0 +1,166 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { pinned } from './cpu.js'
+import type { LoadGeneratorKind } from './types.js'
+
+export interface HttpLoadOptions {
+  readonly url: URL
+  readonly durationSeconds: number
+  readonly connections: number
+  readonly headers?: Readonly<Record<string, string>>
+  /**
+   * A fixed offered load in requests/s (for "latency at half load"). wrk cannot pace requests,
+   * so a paced run always uses autocannon's `--overallRate`.
+   */
+  readonly requestsPerSecond?: number
+  /** `taskset -c` list for the load generator; undefined runs it unpinned. */
+  readonly cores: string | undefined
+  readonly generator: LoadGeneratorKind
+}
+
+export interface HttpLoadResult {
+  readonly requestsPerSecond: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly generator: LoadGeneratorKind
+}
+
+/**
+ * Picks the load generator once per run: Debian's `wrk` (C, cheapest per request, so it leaves
+ * the most CPU to the server under test), installed with apt-get when missing; autocannon (an
+ * npm dependency of the bench) when wrk cannot be had.
+ */
+export function chooseLoadGenerator(
+  requested: LoadGeneratorKind | undefined,
+  log: (line: string) => void,
+): LoadGeneratorKind {
+  if (requested === 'autocannon') return 'autocannon'
+  if (hasWrk()) return 'wrk'
+  log('wrk is not installed: installing it with `apt-get install -y wrk` (Debian package)')
+  const install = spawnSync('apt-get', ['install', '-y', '-q', 'wrk'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })
+  if (install.status === 0 && hasWrk()) {
+    log('wrk installed')
+    return 'wrk'
+  }
+  if (requested === 'wrk') throw new Error('wrk was requested but could not be installed')
+  log('wrk could not be installed: falling back to autocannon (slower per request than wrk)')
+  return 'autocannon'
+}
+
+function hasWrk(): boolean {
+  // `wrk --version` exits 1 after printing its version; a missing binary gives status null.
+  const probe = spawnSync('wrk', ['--version'], { stdio: 'ignore' })
+  return probe.error === undefined && probe.status !== null
+}
+
+/** Runs one load measurement against `url` and parses requests/s and p50/p99 latency. */
+export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
+  if (options.generator === 'wrk' && options.requestsPerSecond === undefined) return runWrk(options)
+  return runAutocannon(options)
+}
+
+async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
+  const args = [
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.durationSeconds}s`,
+    '--latency',
+    ...headerArgs('-H', options.headers),
+    options.url.href,
+  ]
+  const output = await runCommand(options.cores, 'wrk', args)
+  const requestsPerSecond = numberAfter(output, /Requests\/sec:\s+([\d.]+)/)
+  const non2xx = output.match(/Non-2xx or 3xx responses:\s+(\d+)/)
+  if (non2xx !== null) throw new Error(`wrk: ${non2xx[1]} non-2xx responses from ${options.url}`)
+  const socketErrors = output.match(/Socket errors: (.*)/)
+  if (socketErrors !== null && /[1-9]/.test(socketErrors[1] ?? '')) {
+    throw new Error(`wrk: socket errors against ${options.url}: ${socketErrors[1]}`)
+  }
+  return {
+    requestsPerSecond,
+    p50Ms: wrkLatency(output, '50%'),
+    p99Ms: wrkLatency(output, '99%'),
+    generator: 'wrk',
+  }
+}
+
+/** wrk prints latency percentiles as e.g. `99%    1.20ms`, in us, ms or s. */
+function wrkLatency(output: string, percentile: string): number {
+  const match = output.match(new RegExp(`^\\s*${percentile}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'))
+  if (match === null) throw new Error(`wrk: no ${percentile} latency in output:\n${output}`)
+  const value = Number(match[1])
+  const unit = match[2]
+  return unit === 'us' ? value / 1000 : unit === 's' ? value * 1000 : value
+}
+
+interface AutocannonReport {
+  readonly requests: { readonly total: number }
+  readonly duration: number
+  readonly latency: { readonly p50: number; readonly p99: number }
+  readonly non2xx: number
+  readonly errors: number
+}
+
+async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> {
+  const cli = createRequire(import.meta.url).resolve('autocannon')
+  const args = [
+    cli,
+    '--json',
+    '--connections',
+    String(options.connections),
+    '--duration',
+    String(options.durationSeconds),
+    ...(options.requestsPerSecond === undefined
+      ? []
+      : ['--overallRate', String(options.requestsPerSecond)]),
+    ...headerArgs('--headers', options.headers),
+    options.url.href,
+  ]
+  const output = await runCommand(options.cores, process.execPath, args)
+  const report = JSON.parse(output) as AutocannonReport
+  if (report.non2xx > 0 || report.errors > 0) {
+    throw new Error(
+      `autocannon: ${report.non2xx} non-2xx responses, ${report.errors} errors from ${options.url}`,
+    )
+  }
+  return {
+    requestsPerSecond: report.requests.total / report.duration,
+    p50Ms: report.latency.p50,
+    p99Ms: report.latency.p99,
+    generator: 'autocannon',
+  }
+}
+
+function headerArgs(flag: string, headers: Readonly<Record<string, string>> = {}): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => [flag, `${name}: ${value}`])
+}
+
+function numberAfter(output: string, pattern: RegExp): number {
+  const match = output.match(pattern)
+  if (match === null) throw new Error(`load generator output not understood:\n${output}`)
+  return Number(match[1])
+}
+
+async function runCommand(
+  cores: string | undefined,
+  command: string,
+  args: readonly string[],
+): Promise<string> {
+  const line = pinned(cores, command, args)
+  const child = spawn(line.command, line.args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', resolve)
+  })
+  if (code !== 0) {
+    throw new Error(`${command} exited with ${String(code)}: ${Buffer.concat(stderr).toString()}`)
+  }
+  return Buffer.concat(stdout).toString()
+}
