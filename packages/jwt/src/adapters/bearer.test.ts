@@ -137,6 +137,7 @@ describe('extractBearerToken', () => {
     ['after another parameter', `/orders?page=2&access_token=${TOKEN}`],
     ['in upper case', `/orders?ACCESS_TOKEN=${TOKEN}`],
     ['percent-encoded', `/orders?access%5Ftoken=${TOKEN}`],
+    ['with every letter percent-encoded', `/orders?%61%63%63%65%73%73%5F%74%6F%6B%65%6E=${TOKEN}`],
     ['with an empty value', '/orders?access_token='],
     ['without a value', '/orders?access_token'],
     ['as an array, access_token[]', `/orders?access_token[]=${TOKEN}`],

@@ -58,6 +58,7 @@ const AUTHORIZATION = 'authorization'
 const AUTH_SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/
 /** RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. */
 const BEARER_CREDENTIALS = /^ +([A-Za-z0-9\-._~+/]+=*)$/
+const MAY_NAME_ACCESS_TOKEN = /access|%/i
 /** RFC 6749 appendix A.4 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
@@ -236,6 +237,8 @@ function hasAccessTokenParameter(url: string): boolean {
   if (start < 0) return false
   const end = url.indexOf('#', start)
   const query = url.slice(start + 1, end < 0 ? undefined : end)
+  // Fast path: the name can only be there spelled out or percent-encoded.
+  if (!MAY_NAME_ACCESS_TOKEN.test(query)) return false
   for (const name of new URLSearchParams(query).keys()) {
     if (isAccessTokenName(name)) return true
   }

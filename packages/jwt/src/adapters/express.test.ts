@@ -1,8 +1,9 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express, { type Request, type Response } from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { BearerError } from '../errors.js'
+import type { VerifiedToken } from '../types.js'
 import { jwtAuth, jwtErrorHandler, requireScope } from './express.js'
 import {
   type AdapterFixture,
@@ -194,5 +195,10 @@ describe('jwtAuth on a real Express 5 server', () => {
   it('refuses to build requireScope without scopes or with an invalid scope', () => {
     expect(() => requireScope()).toThrow(TypeError)
     expect(() => requireScope('a"b')).toThrow(TypeError)
+  })
+
+  it('types req.auth as the verified token on every Express request', () => {
+    expectTypeOf<Request['auth']>().toEqualTypeOf<VerifiedToken | undefined>()
+    expectTypeOf(jwtAuth).returns.toEqualTypeOf<express.RequestHandler>()
   })
 })

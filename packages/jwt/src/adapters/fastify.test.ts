@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { BearerError } from '../errors.js'
+import type { VerifiedToken } from '../types.js'
 import { createJwtPreHandler, jwtAuth, jwtErrorHandler, requireScope } from './fastify.js'
 import {
   type AdapterFixture,
@@ -168,5 +169,9 @@ describe('jwtAuth on a real Fastify 5 server', () => {
     reasons.length = 0
     await send(`${base}${PATHS.orders}`, { headers: { authorization: 'Bearer' } })
     expect(reasons).toEqual(['bearer.malformed_header'])
+  })
+
+  it('types request.auth as the verified token on every Fastify request', () => {
+    expectTypeOf<FastifyRequest['auth']>().toEqualTypeOf<VerifiedToken | undefined>()
   })
 })
