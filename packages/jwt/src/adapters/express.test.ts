@@ -186,10 +186,11 @@ describe('jwtAuth on a real Express 5 server', () => {
     expect(JSON.parse(response.body)).toEqual({ handledBy: 'application' })
   })
 
-  it('reports failures to onError with their reason', async () => {
+  it('reports failures to onError with their reason, requireScope denials included', async () => {
     reasons.length = 0
     await send(`${base}${PATHS.orders}?ACCESS_TOKEN=x`)
-    expect(reasons).toEqual(['bearer.token_in_query'])
+    await send(`${base}${PATHS.write}`, { headers: bearer(fixture.tokens.valid) })
+    expect(reasons).toEqual(['bearer.token_in_query', 'scope.insufficient'])
   })
 
   it('refuses to build requireScope without scopes or with an invalid scope', () => {

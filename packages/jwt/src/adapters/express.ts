@@ -45,8 +45,13 @@ export interface ExpressErrorHandlerOptions extends BearerChallengeOptions {
   readonly onError?: (error: unknown, req: Request) => void
 }
 
-/** The challenge options of the `jwtAuth` that authenticated a request, for `requireScope`. */
-const challenges = new WeakMap<Request, BearerChallengeOptions>()
+interface AuthenticatedBy {
+  readonly challenge: BearerChallengeOptions
+  readonly onError: ExpressJwtAuthOptions['onError']
+}
+
+/** The `jwtAuth` that authenticated a request, so `requireScope` answers and reports alike. */
+const authenticatedBy = new WeakMap<Request, AuthenticatedBy>()
 
 /**
  * Authenticates every request: sets `req.auth` and calls `next()`, or answers 400/401/403/503.
@@ -57,6 +62,7 @@ export function jwtAuth(options: ExpressJwtAuthOptions): RequestHandler {
   if (typeof validator?.validate !== 'function') throw new TypeError('validator is required')
   const challenge = checkChallengeOptions(options)
   const scopes = checkScopes(options.scopes, 'jwtAuth scopes')
+  const state: AuthenticatedBy = { challenge, onError }
 
   return async function authenticateExpressRequest(req, res, next) {
     let token: VerifiedToken
@@ -72,7 +78,7 @@ export function jwtAuth(options: ExpressJwtAuthOptions): RequestHandler {
       return
     }
     req.auth = token
-    challenges.set(req, challenge)
+    authenticatedBy.set(req, state)
     next()
   }
 }
@@ -83,8 +89,8 @@ export function requireScope(...scopes: readonly string[]): RequestHandler {
   const required = checkScopes(scopes, 'requireScope')
 
   return function requireExpressScope(req, res, next) {
-    const challenge = challenges.get(req)
-    if (req.auth === undefined || challenge === undefined) {
+    const state = authenticatedBy.get(req)
+    if (req.auth === undefined || state === undefined) {
       // A wiring mistake (no jwtAuth before this handler): deny, with a generic 500.
       writeBearerError(
         res,
@@ -95,7 +101,9 @@ export function requireScope(...scopes: readonly string[]): RequestHandler {
       return
     }
     if (!hasScopes(req.auth, ...required)) {
-      writeBearerError(res, renderBearerError(new InsufficientScope(required), challenge))
+      const error = new InsufficientScope(required)
+      notifyError(state.onError, error, req)
+      writeBearerError(res, renderBearerError(error, state.challenge))
       return
     }
     next()
@@ -117,6 +125,9 @@ export function jwtErrorHandler(options: ExpressErrorHandlerOptions): ErrorReque
       return
     }
     notifyError(onError, error, req)
-    writeBearerError(res, renderBearerError(error, challenges.get(req) ?? challenge))
+    writeBearerError(
+      res,
+      renderBearerError(error, authenticatedBy.get(req)?.challenge ?? challenge),
+    )
   }
 }

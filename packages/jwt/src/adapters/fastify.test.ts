@@ -165,10 +165,11 @@ describe('jwtAuth on a real Fastify 5 server', () => {
     expectNoLeak(response, fixture)
   })
 
-  it('reports failures to onError with their reason', async () => {
+  it('reports failures to onError with their reason, requireScope denials included', async () => {
     reasons.length = 0
     await send(`${base}${PATHS.orders}`, { headers: { authorization: 'Bearer' } })
-    expect(reasons).toEqual(['bearer.malformed_header'])
+    await send(`${base}${PATHS.write}`, { headers: bearer(fixture.tokens.valid) })
+    expect(reasons).toEqual(['bearer.malformed_header', 'scope.insufficient'])
   })
 
   it('types request.auth as the verified token on every Fastify request', () => {

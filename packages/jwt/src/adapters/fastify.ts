@@ -51,8 +51,13 @@ export interface FastifyErrorHandlerOptions extends BearerChallengeOptions {
   readonly onError?: (error: unknown, request: FastifyRequest) => void
 }
 
-/** The challenge options of the hook that authenticated a request, for `requireScope`. */
-const challenges = new WeakMap<FastifyRequest, BearerChallengeOptions>()
+interface AuthenticatedBy {
+  readonly challenge: BearerChallengeOptions
+  readonly onError: FastifyJwtAuthOptions['onError']
+}
+
+/** The hook that authenticated a request, so `requireScope` answers and reports alike. */
+const authenticatedBy = new WeakMap<FastifyRequest, AuthenticatedBy>()
 
 /**
  * The authentication hook on its own, for route-level use:
@@ -63,6 +68,7 @@ export function createJwtPreHandler(options: FastifyJwtAuthOptions): preHandlerA
   if (typeof validator?.validate !== 'function') throw new TypeError('validator is required')
   const challenge = checkChallengeOptions(options)
   const scopes = checkScopes(options.scopes, 'jwtAuth scopes')
+  const state: AuthenticatedBy = { challenge, onError }
 
   return async function authenticateFastifyRequest(request, reply) {
     try {
@@ -71,7 +77,7 @@ export function createJwtPreHandler(options: FastifyJwtAuthOptions): preHandlerA
         { rawHeaders: request.raw.rawHeaders, url: request.raw.url ?? '/', body: request.body },
         { scopes },
       )
-      challenges.set(request, challenge)
+      authenticatedBy.set(request, state)
     } catch (error) {
       notifyError(onError, error, request)
       return sendBearerError(reply, renderBearerError(error, challenge))
@@ -105,14 +111,16 @@ export function requireScope(...scopes: readonly string[]): preHandlerAsyncHookH
   const required = checkScopes(scopes, 'requireScope')
 
   return async function requireFastifyScope(request, reply) {
-    const challenge = challenges.get(request)
-    if (request.auth === undefined || challenge === undefined) {
+    const state = authenticatedBy.get(request)
+    if (request.auth === undefined || state === undefined) {
       // A wiring mistake (no jwtAuth before this hook): deny, with a generic 500.
       const misuse = new TypeError('requireScope() runs only after jwtAuth()')
       return sendBearerError(reply, renderBearerError(misuse, { realm: 'unused' }))
     }
     if (!hasScopes(request.auth, ...required)) {
-      return sendBearerError(reply, renderBearerError(new InsufficientScope(required), challenge))
+      const error = new InsufficientScope(required)
+      notifyError(state.onError, error, request)
+      return sendBearerError(reply, renderBearerError(error, state.challenge))
     }
   }
 }
@@ -133,7 +141,10 @@ export function jwtErrorHandler(options: FastifyErrorHandlerOptions) {
   ): FastifyReply {
     if (!(error instanceof GatehouseError)) throw error
     notifyError(onError, error, request)
-    return sendBearerError(reply, renderBearerError(error, challenges.get(request) ?? challenge))
+    return sendBearerError(
+      reply,
+      renderBearerError(error, authenticatedBy.get(request)?.challenge ?? challenge),
+    )
   }
 }
 
