@@ -178,17 +178,24 @@ export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
     }
   }
 
+  async function verifyAndCache(token: string, key: string, nowMs: number): Promise<VerifiedToken> {
+    const verified = await verify(token, nowMs)
+    cache?.set(key, verified, nowMs / 1000)
+    return verified
+  }
+
   return {
-    async validate(token) {
-      checkShape(token, maxTokenBytes)
+    // Not an async function: a cache hit resolves without another promise or await on the way.
+    validate(token) {
+      try {
+        checkShape(token, maxTokenBytes)
+      } catch (error) {
+        return Promise.reject(error)
+      }
       const nowMs = now()
-      const nowSeconds = nowMs / 1000
       const key = tokenHash(token)
-      const hit = cache.get(key, nowSeconds)
-      if (hit !== undefined) return hit
-      const verified = await verify(token, nowMs)
-      cache.set(key, verified, nowSeconds)
-      return verified
+      const hit = cache.get(key, nowMs / 1000)
+      return hit !== undefined ? Promise.resolve(hit) : verifyAndCache(token, key, nowMs)
     },
     issuer,
     audiences,
