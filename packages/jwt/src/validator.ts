@@ -317,5 +317,8 @@ function fromJose(error: unknown): ValidationError {
     return new MalformedToken(options)
   // jose rejects a CryptoKey that does not fit the algorithm with a TypeError.
   if (error instanceof TypeError) return new KeyAlgorithmMismatch(options)
-  return new InvalidSignature(options)
+  if (error instanceof jose.JOSEError) return new MalformedToken(options)
+  // Anything else is a fault in Gatehouse, not in the token: let it surface as a server error
+  // (rendered generically) rather than telling the client its token is invalid.
+  throw error
 }
