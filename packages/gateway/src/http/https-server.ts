@@ -35,6 +35,8 @@ export function createHttpsServer(
       requestTimeout: limits.requestTimeoutMs,
       headersTimeout: limits.headersTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // node checks the two timeouts above only this often (default 30 s): check often enough.
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.headersTimeoutMs / 2)),
       maxHeaderSize: limits.maxHeaderBytes,
       requireHostHeader: true,
       joinDuplicateHeaders: false,

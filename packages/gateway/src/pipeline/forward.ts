@@ -44,7 +44,10 @@ export function createUpstreamClient(upstream: Upstream, tls: UpstreamTls): Upst
       return new Promise<UpstreamResponse>((resolve, reject) => {
         const started = performance.now()
         let settled = false
-        const fail = (error: unknown) => {
+        // pipeline() tears the upstream request down with its own error; the body limit must win.
+        let bodyTooLarge: PayloadTooLarge | undefined
+        const fail = (failure: unknown) => {
+          const error = bodyTooLarge ?? failure
           if (settled) return
           settled = true
           clearTimeout(responseTimer)
@@ -97,8 +100,11 @@ export function createUpstreamClient(upstream: Upstream, tls: UpstreamTls): Upst
           upstreamRequest.end()
           return
         }
-        pipeline(out.body, createBodyLimit(out.maxBodyBytes), upstreamRequest, (error) => {
-          if (error) upstreamRequest.destroy(error)
+        const limit = createBodyLimit(out.maxBodyBytes, (error) => {
+          bodyTooLarge = error
+        })
+        pipeline(out.body, limit, upstreamRequest, (error) => {
+          if (error) fail(error)
         })
       })
     },
@@ -109,13 +115,18 @@ export function createUpstreamClient(upstream: Upstream, tls: UpstreamTls): Upst
 }
 
 /** Counts the request body as it streams and stops it at the route's limit (413). */
-export function createBodyLimit(maxBytes: number): Transform {
+export function createBodyLimit(
+  maxBytes: number,
+  onExceeded: (error: PayloadTooLarge) => void,
+): Transform {
   let seen = 0
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length
-      if (seen > maxBytes) callback(new PayloadTooLarge(maxBytes))
-      else callback(null, chunk)
+      if (seen <= maxBytes) return callback(null, chunk)
+      const error = new PayloadTooLarge(maxBytes)
+      onExceeded(error)
+      callback(error)
     },
   })
 }

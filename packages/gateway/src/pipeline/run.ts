@@ -118,7 +118,8 @@ export async function handle(
       if (unread) rendered.headers.connection = 'close'
       res.writeHead(rendered.status, { ...rendered.headers, 'x-request-id': requestId })
       res.end(rendered.body)
-      if (unread) res.once('finish', () => incoming.socket.destroySoon())
+      const socket = incoming.socket
+      if (unread) res.once('finish', () => socket?.destroySoon())
     }
   } finally {
     pipe.observe({
