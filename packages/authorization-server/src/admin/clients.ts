@@ -1,0 +1,147 @@
+import { z } from 'zod'
+import { SCOPE_TOKEN } from '../config/schema.js'
+import type { AuthorizationServerStore, ClientRecord } from '../store/store.js'
+import { generateOpaque } from '../tokens/opaque.js'
+import { tokenHash } from '../tokens/token-hash.js'
+
+const AbsoluteUri = z.string().refine((value) => {
+  try {
+    return new URL(value).hash === '' && !value.includes('#')
+  } catch {
+    return false
+  }
+}, 'must be an absolute URI without a fragment')
+
+/** RFC 8252 §7.3 / RFC 9700 §4.1: https, or http on a loopback IP literal for native apps. */
+const RedirectUri = AbsoluteUri.refine((value) => {
+  const url = new URL(value)
+  if (url.username !== '' || url.password !== '') return false
+  if (url.protocol === 'https:') return true
+  return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]')
+}, 'must be https, or http on 127.0.0.1 / [::1], without userinfo')
+
+const PublicJwk = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (jwk) => ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].every((member) => !(member in jwk)),
+    'must be a public key (no private members)',
+  )
+
+export const ClientInputSchema = z
+  .strictObject({
+    clientId: z
+      .string()
+      .regex(/^[A-Za-z0-9._~-]{3,128}$/)
+      .optional(),
+    name: z.string().min(1).max(200),
+    tokenEndpointAuthMethod: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      .default('client_secret_basic'),
+    jwks: z.strictObject({ keys: z.array(PublicJwk).min(1) }).optional(),
+    redirectUris: z.array(RedirectUri).default([]),
+    postLogoutRedirectUris: z.array(RedirectUri).default([]),
+    grantTypes: z
+      .array(
+        z.enum([
+          'authorization_code',
+          'refresh_token',
+          'client_credentials',
+          'urn:ietf:params:oauth:grant-type:token-exchange',
+        ]),
+      )
+      .min(1)
+      .default(['client_credentials']),
+    scopes: z.array(z.string().regex(SCOPE_TOKEN)).default([]),
+    audiences: z.array(AbsoluteUri).default([]),
+    tokenFormat: z.enum(['opaque', 'jwt']).default('opaque'),
+    firstParty: z.boolean().default(false),
+    requirePushedAuthorizationRequests: z.boolean().default(false),
+    accessTokenTtlSeconds: z.number().int().min(30).max(86_400).optional(),
+  })
+  .superRefine((client, issues) => {
+    const fail = (path: string, message: string) =>
+      issues.addIssue({ code: 'custom', path: [path], message })
+    if (client.tokenEndpointAuthMethod === 'private_key_jwt' && client.jwks === undefined) {
+      fail('jwks', 'private_key_jwt needs the client public keys')
+    }
+    if (client.tokenEndpointAuthMethod !== 'private_key_jwt' && client.jwks !== undefined) {
+      fail('jwks', 'jwks is only for private_key_jwt')
+    }
+    if (
+      client.tokenEndpointAuthMethod === 'none' &&
+      client.grantTypes.includes('client_credentials')
+    ) {
+      fail('grantTypes', 'a public client cannot use client_credentials')
+    }
+    if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
+      fail('redirectUris', 'authorization_code needs at least one redirect URI')
+    }
+  })
+export type ClientInput = z.input<typeof ClientInputSchema>
+
+export interface CreatedClient {
+  readonly client: ClientRecord
+  /** Shown once, never stored: only its SHA-256 is kept. Null for public and private_key_jwt clients. */
+  readonly clientSecret: string | null
+}
+
+/**
+ * Registers a client. Its secret is 256 bits of randomness in the recognisable `gcs_` format;
+ * the store keeps only its SHA-256. The access-token lifetime of a client can only shorten the
+ * server's (`maxAccessTokenTtlSeconds`), so key retention stays correct.
+ */
+export async function createClient(
+  store: AuthorizationServerStore,
+  input: ClientInput,
+  options: { readonly now?: number; readonly maxAccessTokenTtlSeconds?: number } = {},
+): Promise<CreatedClient> {
+  const parsed = ClientInputSchema.parse(input)
+  if (
+    parsed.accessTokenTtlSeconds !== undefined &&
+    options.maxAccessTokenTtlSeconds !== undefined &&
+    parsed.accessTokenTtlSeconds > options.maxAccessTokenTtlSeconds
+  ) {
+    throw new TypeError('accessTokenTtlSeconds exceeds the server access-token lifetime')
+  }
+  const hasSecret =
+    parsed.tokenEndpointAuthMethod === 'client_secret_basic' ||
+    parsed.tokenEndpointAuthMethod === 'client_secret_post'
+  const clientSecret = hasSecret ? generateOpaque('client_secret') : null
+  const client: ClientRecord = {
+    clientId: parsed.clientId ?? `client_${generateOpaque('client_secret').slice(4, 24)}`,
+    name: parsed.name,
+    secretHash: clientSecret === null ? null : tokenHash(clientSecret),
+    tokenEndpointAuthMethod: parsed.tokenEndpointAuthMethod,
+    jwks: parsed.jwks ?? null,
+    redirectUris: parsed.redirectUris,
+    postLogoutRedirectUris: parsed.postLogoutRedirectUris,
+    grantTypes: parsed.grantTypes,
+    scopes: parsed.scopes,
+    audiences: parsed.audiences,
+    tokenFormat: parsed.tokenFormat,
+    firstParty: parsed.firstParty,
+    requirePushedAuthorizationRequests: parsed.requirePushedAuthorizationRequests,
+    accessTokenTtlSeconds: parsed.accessTokenTtlSeconds ?? null,
+    createdAt: options.now ?? Date.now(),
+  }
+  await store.createClient(client)
+  return { client, clientSecret }
+}
+
+/** Replaces a client's secret; the old one stops working at once. */
+export async function rotateClientSecret(
+  store: AuthorizationServerStore,
+  clientId: string,
+): Promise<string | null> {
+  const client = await store.getClient(clientId)
+  if (client === null || client.secretHash === null) return null
+  const clientSecret = generateOpaque('client_secret')
+  await store.updateClient({ ...client, secretHash: tokenHash(clientSecret) })
+  return clientSecret
+}
+
+/** The client as the admin API shows it: never the secret hash. */
+export function publicClientView(client: ClientRecord): Record<string, unknown> {
+  const { secretHash: _secretHash, ...rest } = client
+  return rest
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AuditBus } from '@gatehouse/audit'
+import { createAuditTrail } from './audit/events.js'
+import type { AuthorizationServerConfig } from './config/schema.js'
+import type { AuthorizationServerSecrets } from './config/secrets.js'
+import { endpointUrls, type RequestContext, type ServerContext } from './context.js'
+import { createDiscoveryEndpoint, type SupportedFeatures } from './endpoints/discovery.js'
+import { createIntrospectionEndpoint } from './endpoints/introspect.js'
+import { createJwksEndpoint } from './endpoints/jwks.js'
+import { createRevocationEndpoint } from './endpoints/revoke.js'
+import { createTokenEndpoint } from './endpoints/token/index.js'
+import { MethodNotAllowed, NotFound } from './errors.js'
+import { createInProcessRevocationBus, type RevocationBus } from './events/revocation-bus.js'
+import { sendOAuthError } from './http/respond.js'
+import { createKeyEncryption } from './keys/key-encryption.js'
+import { createKeyRing, ensureSigningKeys, type KeyRotationPolicy } from './keys/signing-keys.js'
+import { startMaintenance } from './maintenance.js'
+import type { AuthorizationServerStore } from './store/store.js'
+import { OPENID_SCOPES } from './tokens/scope.js'
+
+export interface AuthorizationServerDeps {
+  readonly store: AuthorizationServerStore
+  readonly secrets: AuthorizationServerSecrets
+  /** Milliseconds since the epoch; tests inject a clock. */
+  readonly now?: () => number
+  /** The platform audit bus to emit to (a new one when absent). */
+  readonly audit?: AuditBus
+  /** Where revocations are published (in-process by default; Redis in issue #7). */
+  readonly revocations?: RevocationBus
+  /** Internal failures (never client mistakes): a store down, a sink failing. */
+  readonly onError?: (error: unknown) => void
+  /** Run the sweep and the rotation schedule on timers (default true). */
+  readonly maintenance?: boolean
+}
+
+export interface AuthorizationServer {
+  /** A node:http / node:https request listener. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void
+  readonly events: { readonly audit: AuditBus; readonly revocations: RevocationBus }
+  readonly context: ServerContext
+  /** Stops timers and waits for pending audit writes. The store belongs to the caller. */
+  close(): Promise<void>
+}
+
+type Endpoint = (rc: RequestContext) => Promise<void>
+type Routes = Map<string, Partial<Record<string, Endpoint>>>
+
+export function keyRotationPolicy(config: AuthorizationServerConfig): KeyRotationPolicy {
+  const skewMs = config.tokens.clockSkewSeconds * 1000
+  const longestTokenMs =
+    Math.max(config.tokens.accessTokenTtlSeconds, config.tokens.idTokenTtlSeconds) * 1000
+  return {
+    algorithm: config.keys.algorithm,
+    publishAheadMs: config.keys.jwksMaxAgeSeconds * 1000 + skewMs,
+    retainRetiredMs: longestTokenMs + skewMs,
+  }
+}
+
+/**
+ * Builds the authorization server from a validated, frozen configuration. Everything that can
+ * be computed from the configuration is computed here, once: routes, metadata, policies.
+ */
+export async function createAuthorizationServer(
+  config: AuthorizationServerConfig,
+  deps: AuthorizationServerDeps,
+): Promise<AuthorizationServer> {
+  const now = deps.now ?? Date.now
+  const onError = deps.onError ?? (() => {})
+  const encryption = createKeyEncryption(deps.secrets.keyEncryptionKey)
+  const policy = keyRotationPolicy(config)
+  await ensureSigningKeys(deps.store, encryption, policy, now())
+  const audit = createAuditTrail(deps.store, {
+    ...(deps.audit === undefined ? {} : { bus: deps.audit }),
+    now,
+    onError,
+  })
+  const ctx: ServerContext = {
+    config,
+    store: deps.store,
+    keys: createKeyRing(deps.store, encryption, { now }),
+    encryption,
+    audit,
+    revocations: deps.revocations ?? createInProcessRevocationBus({ onListenerError: onError }),
+    urls: endpointUrls(config.issuer),
+    now,
+    knownScopes: new Set([...OPENID_SCOPES, ...Object.keys(config.scopes)]),
+  }
+
+  const features: SupportedFeatures = {
+    grantTypes: ['client_credentials'],
+    authorization: false,
+  }
+  const issuerPath = new URL(config.issuer).pathname.replace(/\/$/, '')
+  const routes: Routes = new Map()
+  const route = (path: string, method: string, endpoint: Endpoint) => {
+    routes.set(`${issuerPath}${path}`, {
+      ...routes.get(`${issuerPath}${path}`),
+      [method]: endpoint,
+    })
+  }
+  const discovery = createDiscoveryEndpoint(ctx, features)
+  // RFC 8414 §3: the well-known URI is inserted between the host and the issuer's path.
+  routes.set(`/.well-known/oauth-authorization-server${issuerPath}`, { GET: discovery })
+  route('/.well-known/openid-configuration', 'GET', discovery)
+  route('/jwks', 'GET', createJwksEndpoint(ctx))
+  route('/token', 'POST', createTokenEndpoint(ctx))
+  route('/introspect', 'POST', createIntrospectionEndpoint(ctx))
+  route('/revoke', 'POST', createRevocationEndpoint(ctx))
+
+  const maintenance = deps.maintenance === false ? null : startMaintenance(ctx, policy, onError)
+  const realm = 'gatehouse'
+
+  function handler(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = randomUUID()
+    res.setHeader('x-request-id', requestId)
+    res.setHeader('x-content-type-options', 'nosniff')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://authorization-server.invalid')
+    } catch {
+      sendOAuthError(res, new NotFound('not found', 'http.bad_url'), realm)
+      return
+    }
+    const rc: RequestContext = {
+      req,
+      res,
+      url,
+      requestId,
+      ip: req.socket.remoteAddress ?? 'unknown',
+    }
+    const methods = routes.get(url.pathname)
+    const endpoint = methods?.[req.method ?? '']
+    const run = async () => {
+      if (methods === undefined) throw new NotFound('not found', 'http.not_found')
+      if (endpoint === undefined) throw new MethodNotAllowed(Object.keys(methods))
+      await endpoint(rc)
+    }
+    run().catch((error: unknown) => {
+      if (!(error instanceof Error) || !('expose' in error) || error.expose !== true) onError(error)
+      sendOAuthError(res, error, realm)
+    })
+  }
+
+  return {
+    handler,
+    events: { audit: audit.bus, revocations: ctx.revocations },
+    context: ctx,
+    async close() {
+      maintenance?.stop()
+      await audit.flush()
+    },
+  }
+}

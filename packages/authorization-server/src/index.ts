@@ -1,0 +1,42 @@
+export {
+  type ClientInput,
+  type CreatedClient,
+  createClient,
+  rotateClientSecret,
+} from './admin/clients.js'
+export { listKeys, rotateKeys } from './admin/keys.js'
+export { type CreatedUser, createUser, type UserInput } from './admin/users.js'
+export {
+  type AuthorizationServerConfig,
+  type AuthorizationServerConfigInput,
+  AuthorizationServerConfigSchema,
+  parseAuthorizationServerConfig,
+  SecretReference,
+} from './config/schema.js'
+export {
+  type AuthorizationServerSecrets,
+  ConfigError,
+  resolveSecrets,
+  type SecretSources,
+} from './config/secrets.js'
+export {
+  type AuthorizationServer,
+  type AuthorizationServerDeps,
+  createAuthorizationServer,
+} from './create-server.js'
+export * from './errors.js'
+export {
+  createInProcessRevocationBus,
+  type RevocationBus,
+  type RevocationEvent,
+  type RevocationListener,
+} from './events/revocation-bus.js'
+export { createKeyEncryption } from './keys/key-encryption.js'
+export {
+  KeyRotationTooEarly,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from './keys/signing-keys.js'
+export { createSqliteStore, migrateSqlite, type SqliteStoreOptions } from './store/sqlite.js'
+export type * from './store/store.js'
+export { tokenHash } from './tokens/token-hash.js'

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto'
+import { SignJWT } from 'jose'
+import type { ServerContext } from '../context.js'
+import type { ClientRecord, TokenRecord } from '../store/store.js'
+import { generateOpaque } from './opaque.js'
+import { tokenHash } from './token-hash.js'
+
+export interface AccessTokenRequest {
+  readonly client: ClientRecord
+  readonly subject: string
+  readonly scopes: readonly string[]
+  readonly audience: readonly string[]
+  /** Claims released by the granted scopes (see `claims.ts`). */
+  readonly claims: Readonly<Record<string, unknown>>
+  readonly familyId?: string | null
+  readonly codeHash?: string | null
+  /** RFC 8693 §4.1: the acting party of a delegated token. */
+  readonly actor?: Readonly<Record<string, unknown>>
+}
+
+export interface IssuedAccessToken {
+  readonly token: string
+  readonly record: TokenRecord
+  readonly expiresIn: number
+}
+
+/** RFC 9068 §2.2 claims of an access token, in the JWT form and in introspection. */
+export function accessTokenClaims(
+  ctx: ServerContext,
+  record: TokenRecord,
+): Record<string, unknown> {
+  return {
+    ...record.claims,
+    iss: ctx.config.issuer,
+    sub: record.subject,
+    aud: record.audience.length === 1 ? record.audience[0] : [...record.audience],
+    client_id: record.clientId,
+    scope: record.scope,
+    jti: record.jti,
+    iat: Math.floor(record.issuedAt / 1000),
+    exp: Math.floor(record.expiresAt / 1000),
+  }
+}
+
+/** Signs the RFC 9068 `at+jwt` form of an access token with the active key. */
+export async function signAccessTokenJwt(ctx: ServerContext, record: TokenRecord): Promise<string> {
+  const { kid, alg, key } = await ctx.keys.signingKey()
+  return new SignJWT(accessTokenClaims(ctx, record))
+    .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+    .sign(key)
+}
+
+/**
+ * Issues an access token in the client's format and stores its record by hash. Opaque tokens
+ * cost no signature at issuance; their JWT form is signed once, on first need (introspection
+ * with `Accept: application/jwt`), and kept encrypted (see `phantom.ts`).
+ */
+export async function issueAccessToken(
+  ctx: ServerContext,
+  request: AccessTokenRequest,
+): Promise<IssuedAccessToken> {
+  const now = ctx.now()
+  const ttl = request.client.accessTokenTtlSeconds ?? ctx.config.tokens.accessTokenTtlSeconds
+  const claims: Record<string, unknown> = { ...request.claims }
+  if (request.actor !== undefined) claims.act = request.actor
+  const base = {
+    jti: randomUUID(),
+    kind: 'access_token' as const,
+    clientId: request.client.clientId,
+    subject: request.subject,
+    scope: request.scopes.join(' '),
+    audience: [...request.audience],
+    claims,
+    format: request.client.tokenFormat,
+    issuedAt: now,
+    expiresAt: now + ttl * 1000,
+    revokedAt: null,
+    familyId: request.familyId ?? null,
+    codeHash: request.codeHash ?? null,
+    usedAt: null,
+    jwt: null,
+  }
+  let token: string
+  if (request.client.tokenFormat === 'jwt') {
+    token = await signAccessTokenJwt(ctx, { ...base, hash: '' })
+  } else {
+    token = generateOpaque('access_token')
+  }
+  const record: TokenRecord = { ...base, hash: tokenHash(token) }
+  await ctx.store.insertToken(record)
+  return { token, record, expiresIn: ttl }
+}
+
+export interface IssuedRefreshToken {
+  readonly token: string
+  readonly record: TokenRecord
+}
+
+/** A refresh token (always opaque), member of `familyId` (RFC 9700 §4.14). */
+export function prepareRefreshToken(
+  ctx: ServerContext,
+  request: {
+    readonly client: ClientRecord
+    readonly subject: string
+    readonly scopes: readonly string[]
+    readonly audience: readonly string[]
+    readonly grant: Readonly<Record<string, unknown>>
+    readonly familyId: string
+    readonly codeHash: string | null
+    /** The family's absolute end: rotation never extends it. */
+    readonly expiresAt?: number
+  },
+): IssuedRefreshToken {
+  const now = ctx.now()
+  const token = generateOpaque('refresh_token')
+  const record: TokenRecord = {
+    hash: tokenHash(token),
+    jti: randomUUID(),
+    kind: 'refresh_token',
+    clientId: request.client.clientId,
+    subject: request.subject,
+    scope: request.scopes.join(' '),
+    audience: [...request.audience],
+    claims: { ...request.grant },
+    format: 'opaque',
+    issuedAt: now,
+    expiresAt: request.expiresAt ?? now + ctx.config.tokens.refreshTokenTtlSeconds * 1000,
+    revokedAt: null,
+    familyId: request.familyId,
+    codeHash: request.codeHash,
+    usedAt: null,
+    jwt: null,
+  }
+  return { token, record }
+}
