@@ -8,7 +8,7 @@ import {
 import pino from 'pino'
 import { type EchoUpstream, startEchoUpstream } from './echo-upstream.js'
 import { createTestPki, type TestPki } from './pki.js'
-import { startTokenIssuer, type TokenIssuer } from './token-issuer.js'
+import { INTROSPECTION_CLIENT, startTokenIssuer, type TokenIssuer } from './token-issuer.js'
 
 export const ORDERS_API = 'https://api.test/orders'
 export const BILLING_API = 'https://api.test/billing'
@@ -53,6 +53,7 @@ export async function startGatewayStack(tweak?: ConfigTweak): Promise<GatewaySta
   const env = {
     GATEWAY_TLS_KEY: pki.server.key,
     GATEWAY_CLIENT_KEY: pki.gatewayClient.key,
+    GATEWAY_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret,
   }
   const jwt = (audience = ORDERS_API) => ({ method: 'jwt' as const, issuer: 'local', audience })
   const config: GatewayConfigInput = {
@@ -64,7 +65,17 @@ export async function startGatewayStack(tweak?: ConfigTweak): Promise<GatewaySta
     },
     admin: { host: '127.0.0.1', port: 0 },
     issuers: {
-      local: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, ca: { pem: pki.ca.cert } },
+      local: {
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        ca: { pem: pki.ca.cert },
+        introspection: {
+          endpoint: issuer.introspectionEndpoint,
+          clientId: INTROSPECTION_CLIENT.id,
+          clientSecret: { env: 'GATEWAY_INTROSPECTION_SECRET' },
+          timeoutMs: 500,
+        },
+      },
     },
     upstreams: {
       echo: { url: upstream.url, ca: { pem: pki.ca.cert } },
@@ -165,6 +176,26 @@ export async function startGatewayStack(tweak?: ConfigTweak): Promise<GatewaySta
         match: { path: '/down/**', methods: ['GET'] },
         upstream: 'down',
         auth: { method: 'public' },
+      },
+      {
+        id: 'phantom-orders',
+        match: { path: '/phantom/orders/**', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'phantom', issuer: 'local', audience: ORDERS_API },
+        scopes: { GET: ['orders:read'] },
+      },
+      {
+        id: 'phantom-billing',
+        match: { path: '/phantom/billing/**', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'phantom', issuer: 'local', audience: BILLING_API },
+      },
+      {
+        id: 'split-orders',
+        match: { path: '/split/orders/**', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'split', issuer: 'local', audience: ORDERS_API },
+        scopes: { GET: ['orders:read'] },
       },
       {
         id: 'upload',
