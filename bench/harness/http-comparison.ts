@@ -32,8 +32,8 @@ export async function loadTargetsInterleaved(
 ): Promise<Map<string, HttpLoadResult[]>> {
   const contenders = targets.map((target) => ({
     name: target.name,
-    round: () =>
-      measureHttpLoad({
+    round: async () => {
+      const result = await measureHttpLoad({
         url: target.url,
         durationSeconds: settings.durationSeconds,
         connections: settings.connections,
@@ -43,7 +43,12 @@ export async function loadTargetsInterleaved(
           : { requestsPerSecond: settings.requestsPerSecond }),
         cores: context.cpu.loadGeneratorCores,
         generator: context.loadGenerator,
-      }),
+      })
+      if (result.timeouts > 0) {
+        context.log(`  ${target.name}: ${result.timeouts} requests timed out (the server stalled)`)
+      }
+      return result
+    },
   }))
   context.log(
     ` ${targets.map((target) => target.name).join(' vs ')}: ${settings.durationSeconds} s rounds, ${settings.connections} connections, ${context.loadGenerator}`,

@@ -28,6 +28,8 @@ export interface HttpLoadResult {
   readonly requestsPerSecond: number
   readonly p50Ms: number
   readonly p99Ms: number
+  /** Requests slower than the load generator's timeout (10 s): a stalled server. */
+  readonly timeouts: number
   readonly generator: LoadGeneratorKind
 }
 
@@ -67,6 +69,8 @@ export async function measureHttpLoad(options: HttpLoadOptions): Promise<HttpLoa
   return options.generator === 'wrk' ? runWrk(options) : runAutocannon(options)
 }
 
+const TIMEOUT_SECONDS = 10
+
 /** wrk's `delay()` hook works in whole milliseconds; 10 ms keeps the rounding error small. */
 const PACED_DELAY_MS = 10
 const PACING_SCRIPT = join(tmpdir(), `gatehouse-bench-pacing-${process.pid}.lua`)
@@ -82,6 +86,8 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
     `-c${connections}`,
     `-d${options.durationSeconds}s`,
     '--latency',
+    '--timeout',
+    `${TIMEOUT_SECONDS}s`,
     ...(paced ? ['-s', PACING_SCRIPT] : []),
     ...headerArgs('-H', options.headers),
     options.url.href,
@@ -90,14 +96,20 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const requestsPerSecond = numberAfter(output, /Requests\/sec:\s+([\d.]+)/)
   const non2xx = output.match(/Non-2xx or 3xx responses:\s+(\d+)/)
   if (non2xx !== null) throw new Error(`wrk: ${non2xx[1]} non-2xx responses from ${options.url}`)
-  const socketErrors = output.match(/Socket errors: (.*)/)
-  if (socketErrors !== null && /[1-9]/.test(socketErrors[1] ?? '')) {
-    throw new Error(`wrk: socket errors against ${options.url}: ${socketErrors[1]}`)
+  // A timeout is a request slower than wrk's --timeout: the server stalled (on a shared machine,
+  // usually because it was descheduled). Counted and reported; broken connections are fatal.
+  const socketErrors = output.match(
+    /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/,
+  )
+  if (socketErrors?.slice(1, 4).some((count) => count !== '0')) {
+    throw new Error(`wrk: socket errors against ${options.url}: ${socketErrors[0]}`)
   }
+  const timeouts = socketErrors === null ? 0 : Number(socketErrors[4])
   return {
     requestsPerSecond,
     p50Ms: wrkLatency(output, '50%'),
     p99Ms: wrkLatency(output, '99%'),
+    timeouts,
     generator: 'wrk',
   }
 }
@@ -117,6 +129,7 @@ interface AutocannonReport {
   readonly latency: { readonly p50: number; readonly p99: number }
   readonly non2xx: number
   readonly errors: number
+  readonly timeouts: number
 }
 
 async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> {
@@ -128,6 +141,8 @@ async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> 
     String(options.connections),
     '--duration',
     String(options.durationSeconds),
+    '--timeout',
+    String(TIMEOUT_SECONDS),
     ...(options.requestsPerSecond === undefined
       ? []
       : ['--overallRate', String(options.requestsPerSecond)]),
@@ -136,7 +151,8 @@ async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> 
   ]
   const output = await runCommand(options.cores, process.execPath, args)
   const report = JSON.parse(output) as AutocannonReport
-  if (report.non2xx > 0 || report.errors > 0) {
+  // autocannon counts timeouts among its errors; only the rest are fatal.
+  if (report.non2xx > 0 || report.errors > report.timeouts) {
     throw new Error(
       `autocannon: ${report.non2xx} non-2xx responses, ${report.errors} errors from ${options.url}`,
     )
@@ -145,6 +161,7 @@ async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> 
     requestsPerSecond: report.requests.total / report.duration,
     p50Ms: report.latency.p50,
     p99Ms: report.latency.p99,
+    timeouts: report.timeouts,
     generator: 'autocannon',
   }
 }
