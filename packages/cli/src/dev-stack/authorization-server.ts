@@ -1,0 +1,108 @@
+import { join } from 'node:path'
+import {
+  type AuthorizationServer,
+  type AuthorizationServerStore,
+  createAuthorizationServer,
+  createClient,
+  createKeyEncryption,
+  createSqliteStore,
+  createUser,
+  parseAuthorizationServerConfig,
+  resolveSecrets,
+  rotateClientSecret,
+} from '@gatehouse/authorization-server'
+import { DEMO_CLIENTS, DEMO_SCOPES, DEMO_USERS } from './demo.js'
+import { type DevWorkspace, randomPassword, rememberSecrets } from './workspace.js'
+
+export interface DevAuthorizationServer {
+  readonly server: AuthorizationServer
+  readonly store: AuthorizationServerStore
+  readonly workspace: DevWorkspace
+  close(): Promise<void>
+}
+
+const KEY_ENV = 'GATEHOUSE_KEY_ENCRYPTION_KEY'
+
+/**
+ * The authorization server of the dev stack: SQLite under `.gatehouse/data`, the generated
+ * key-encryption key, and the demo clients and users created on first start (their secrets kept
+ * in `.gatehouse/secrets.json` so every later start can show them again).
+ */
+export async function startDevAuthorizationServer(
+  workspace: DevWorkspace,
+  issuer: string,
+  onError: (error: unknown) => void,
+): Promise<DevAuthorizationServer> {
+  const config = parseAuthorizationServerConfig({
+    issuer,
+    keys: { encryptionKey: { env: KEY_ENV } },
+    scopes: DEMO_SCOPES,
+  })
+  const secrets = resolveSecrets(config, { env: { [KEY_ENV]: workspace.secrets.keyEncryptionKey } })
+  const store = createSqliteStore({ path: join(workspace.dataDir, 'authorization-server.db') })
+  let current = workspace
+  try {
+    current = await ensureDemoData(store, current, createKeyEncryption(secrets.keyEncryptionKey))
+    const server = await createAuthorizationServer(config, { store, secrets, onError })
+    return {
+      server,
+      store,
+      workspace: current,
+      async close() {
+        await server.close()
+        await store.close()
+      },
+    }
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+}
+
+async function ensureDemoData(
+  store: AuthorizationServerStore,
+  workspace: DevWorkspace,
+  encryption: ReturnType<typeof createKeyEncryption>,
+): Promise<DevWorkspace> {
+  const clientSecrets: Record<string, string> = {}
+  for (const demo of DEMO_CLIENTS) {
+    const existing = await store.getClient(demo.clientId)
+    if (existing === null) {
+      const { clientSecret } = await createClient(store, {
+        clientId: demo.clientId,
+        name: demo.name,
+        tokenEndpointAuthMethod: demo.tokenEndpointAuthMethod,
+        tokenFormat: demo.tokenFormat,
+        grantTypes: [...demo.grantTypes],
+        scopes: [...demo.scopes],
+        audiences: [...demo.audiences],
+        redirectUris: [...(demo.redirectUris ?? [])],
+        firstParty: demo.firstParty ?? false,
+      })
+      if (clientSecret !== null) clientSecrets[demo.clientId] = clientSecret
+    } else if (
+      existing.secretHash !== null &&
+      workspace.secrets.clientSecrets[demo.clientId] === undefined
+    ) {
+      // The secret was lost from secrets.json: only its hash is stored, so issue a new one.
+      const clientSecret = await rotateClientSecret(store, demo.clientId)
+      if (clientSecret !== null) clientSecrets[demo.clientId] = clientSecret
+    }
+  }
+  const userPasswords: Record<string, string> = {}
+  const totpSecrets: Record<string, string> = {}
+  for (const demo of DEMO_USERS) {
+    if ((await store.getUserByUsername(demo.username)) !== null) continue
+    const password = randomPassword()
+    const { totpSecret } = await createUser(store, encryption, {
+      username: demo.username,
+      password,
+      claims: demo.claims,
+      totp: demo.totp,
+    })
+    userPasswords[demo.username] = password
+    if (totpSecret !== null) totpSecrets[demo.username] = totpSecret
+  }
+  if (Object.keys(clientSecrets).length + Object.keys(userPasswords).length === 0) return workspace
+  return rememberSecrets(workspace, { clientSecrets, userPasswords, totpSecrets })
+}

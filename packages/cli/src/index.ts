@@ -1,0 +1,6 @@
+export {
+  FIXED_PORTS,
+  type RunningStack,
+  type StartOptions,
+  startDevStack,
+} from './commands/start.js'

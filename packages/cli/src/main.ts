@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { startDevStack } from './commands/start.js'
+
+const HELP = `gatehouse — the Gatehouse API security platform
+
+Usage:
+  gatehouse start [--dir .gatehouse] [--ports fixed|free]
+      Run the platform on this machine: a local CA and certificates, the authorization server
+      (SQLite) with demo clients and users. State lives in --dir and is reused by the next start.
+  gatehouse help
+      Show this help.
+`
+
+class UsageError extends Error {}
+
+async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      dir: { type: 'string', default: '.gatehouse' },
+      ports: { type: 'string', default: 'fixed' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  if (values.ports !== 'fixed' && values.ports !== 'free')
+    throw new UsageError('--ports must be "fixed" or "free"')
+  const stack = await startDevStack({ dir: values.dir, ports: values.ports })
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    process.stdout.write(`\n${signal}: stopping Gatehouse…\n`)
+    stack.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'start':
+        await start(rest)
+        return 0
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP)
+        return 0
+      default:
+        throw new UsageError(`unknown command "${command}"`)
+    }
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError &&
+        'code' in error &&
+        String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`gatehouse: ${error.message}\n\n${HELP}`)
+      return 2
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`gatehouse: ${message}\n`)
+    return 1
+  }
+}
+
+const code = await main(process.argv.slice(2))
+if (code !== 0) process.exit(code)
