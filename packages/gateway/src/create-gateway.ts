@@ -179,7 +179,7 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
           admin === undefined ? resolve() : admin.close(() => resolve()),
         ),
       ])
-      current?.compiled.close()
+      await current?.compiled.close()
     },
   }
 }

@@ -36,7 +36,7 @@ export interface CompileDeps {
 export interface CompiledGateway {
   readonly table: RouteTable
   /** Releases upstream pools and subscriptions of this compilation (after a reload drains). */
-  close(): void
+  close(): Promise<void>
 }
 
 const METADATA_ROOT = '/.well-known/oauth-protected-resource'
@@ -176,7 +176,7 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       authorize: createAuthorizer(route),
       limit: createLimiter(settings.rateLimits, route.rateLimits, route.id, deps.state.rateLimits),
       transform: createTransformer(route, publicHost),
-      forward: (out) => upstream.forward(out),
+      forward: (out, respond) => upstream.forward(out, respond),
     }
     return Object.freeze({
       route: Object.freeze(compiled),
@@ -204,9 +204,9 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       maxPathBytes: settings.listen.limits.maxPathBytes,
       metadata,
     }),
-    close() {
-      for (const upstream of upstreams.values()) upstream.close()
+    async close() {
       for (const cleanup of cleanups) cleanup()
+      await Promise.all([...upstreams.values()].map((upstream) => upstream.close()))
     },
   }
 }

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream'
-import { GatehouseError } from '@gatehouse/jwt/errors'
 import { RateLimited } from '../errors.js'
 import type { BlockListGuard } from './block-list.js'
 import { type ClientIpResolver, unmapIpv4 } from './client-ip.js'
@@ -83,44 +81,43 @@ export async function handle(
     pipe.blockList.checkPrincipal(who)
     route.authorize(req, who)
     await route.limit(req, who)
-    const upstream = await route.forward(route.transform(req, who))
-    outcome.status = upstream.status
-    outcome.reason = 'forwarded'
-    outcome.upstreamMs = upstream.upstreamMs
-    const headers: Record<string, string | string[]> = {}
-    for (const [name, value] of Object.entries(upstream.headers)) {
-      if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(name)) headers[name] = value
-    }
-    headers['x-request-id'] = requestId
-    res.writeHead(upstream.status, headers)
-    await new Promise<void>((resolve) => {
-      pipeline(upstream.body, res, (error) => {
-        // A stream broken mid-body cannot be turned into an error response: end the connection.
-        if (error) {
-          outcome.reason = 'upstream.aborted'
-          res.destroy()
-        }
-        resolve()
-      })
+    const aborted = new AbortController()
+    res.once('close', () => {
+      if (!res.writableFinished) aborted.abort()
     })
+    const out = { ...route.transform(req, who), signal: aborted.signal }
+    const result = await route.forward(out, function respond(head) {
+      const headers: Record<string, string | string[]> = {}
+      for (const [name, value] of Object.entries(head.headers)) {
+        if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(name)) headers[name] = value
+      }
+      headers['x-request-id'] = requestId
+      res.writeHead(head.status, headers)
+      return res
+    })
+    outcome.status = result.status
+    outcome.reason = 'forwarded'
+    outcome.upstreamMs = result.upstreamMs
   } catch (error) {
-    if (!(error instanceof GatehouseError)) outcome.reason = 'internal'
+    if (res.headersSent) {
+      // The answer broke mid-body: it cannot become an error response; end the connection.
+      outcome.status = res.statusCode
+      outcome.reason = 'upstream.aborted'
+      res.destroy()
+      return
+    }
     if (error instanceof RateLimited) outcome.policy = error.policy
     const rendered = renderError(error, requestId, req?.route.resourceMetadataUrl)
     outcome.status = rendered.status
     outcome.reason = rendered.reason
-    if (res.headersSent) {
-      res.destroy()
-    } else {
-      // An unread request body must never be parsed as the next request on this connection:
-      // answer and close instead of draining it.
-      const unread = !incoming.readableEnded && announcesBody(incoming)
-      if (unread) rendered.headers.connection = 'close'
-      res.writeHead(rendered.status, { ...rendered.headers, 'x-request-id': requestId })
-      res.end(rendered.body)
-      const socket = incoming.socket
-      if (unread) res.once('finish', () => socket?.destroySoon())
-    }
+    // An unread request body must never be parsed as the next request on this connection:
+    // answer and close instead of draining it.
+    const unread = !incoming.readableEnded && announcesBody(incoming)
+    if (unread) rendered.headers.connection = 'close'
+    res.writeHead(rendered.status, { ...rendered.headers, 'x-request-id': requestId })
+    res.end(rendered.body)
+    const socket = incoming.socket
+    if (unread) res.once('finish', () => socket?.destroySoon())
   } finally {
     pipe.observe({
       requestId,

@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http'
 import type { Route } from '../config/schema.js'
 import type { MatchedRequest, OutboundRequest, Principal } from './types.js'
 
@@ -14,6 +13,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // node's server answers Expect: 100-continue itself; the upstream exchange does not repeat it.
+  'expect',
 ])
 
 // Fields the gateway itself sets for upstreams: a client-sent value is always dropped first
@@ -46,7 +47,7 @@ export function createTransformer(route: Route, publicHost: string) {
   const rewritePath = compilePathRewrite(stripPrefix, addPrefix)
   return function transform(req: MatchedRequest, who: Principal): OutboundRequest {
     const listedInConnection = connectionTokens(req.headers.connection)
-    const headers: OutgoingHttpHeaders = {}
+    const headers: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined) continue
       if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || removed.has(name)) continue

@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable, Writable } from 'node:stream'
 import type { HttpMethod } from '../config/schema.js'
 
 /** What the HTTP layer hands to the pipeline: the request as received, nothing interpreted yet. */
@@ -47,15 +47,22 @@ export interface Principal {
 export interface OutboundRequest {
   readonly path: string
   readonly method: HttpMethod
-  readonly headers: OutgoingHttpHeaders
+  readonly headers: Record<string, string | string[]>
   readonly body: Readable | null
   readonly maxBodyBytes: number
+  /** Aborts the upstream exchange when the client goes away. */
+  readonly signal?: AbortSignal
 }
 
-export interface UpstreamResponse {
+/** The upstream's status and headers, handed over before its body streams. */
+export interface UpstreamHead {
   readonly status: number
-  readonly headers: IncomingHttpHeaders
-  readonly body: Readable
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
+export interface ForwardResult {
+  readonly status: number
+  /** Time to the upstream's response headers. */
   readonly upstreamMs: number
 }
 
@@ -72,7 +79,7 @@ export interface CompiledRoute {
   authorize(req: MatchedRequest, who: Principal): void
   limit(req: MatchedRequest, who: Principal): Promise<void>
   transform(req: MatchedRequest, who: Principal): OutboundRequest
-  forward(out: OutboundRequest): Promise<UpstreamResponse>
+  forward(out: OutboundRequest, respond: (head: UpstreamHead) => Writable): Promise<ForwardResult>
 }
 
 /** What `observe` records about one request, whatever its outcome. */
