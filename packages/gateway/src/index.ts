@@ -18,5 +18,6 @@ export {
 } from './create-gateway.js'
 export * from './errors.js'
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
+export { reloadOnSignal } from './reload-on-signal.js'
 export { createMemoryState } from './state/memory.js'
 export type * from './state/types.js'
