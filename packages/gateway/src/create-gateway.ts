@@ -3,11 +3,12 @@ import type https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { type AuditBus, createAuditBus } from '@gatehouse/audit'
 import pino, { type Logger } from 'pino'
+import { createAbuseDetectors } from './abuse/detectors.js'
 import { type CompiledGateway, compileRoutes } from './config/compile-routes.js'
 import type { GatewayConfig } from './config/load.js'
 import { createHttpsServer } from './http/https-server.js'
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
-import { createBlockListGuard } from './pipeline/block-list.js'
+import { createBlockListGuard, createTemporaryBlocks } from './pipeline/block-list.js'
 import { createClientIpResolver } from './pipeline/client-ip.js'
 import { createObserver, type RequestListener } from './pipeline/observe.js'
 import { handle, type Pipeline } from './pipeline/run.js'
@@ -64,6 +65,7 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
       logger.error({ err: error }, 'phantom cache eviction failed')
     })
   })
+  const temporaryBlocks = createTemporaryBlocks(deps.now)
   let config = initial
   let current: { pipe: Pipeline; compiled: CompiledGateway } | undefined
   let publicUrl = ''
@@ -80,8 +82,22 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
     const pipe: Pipeline = {
       table: compiled.table,
       clientIp: createClientIpResolver(settings.trustedProxies),
-      blockList: createBlockListGuard(settings.blockList, deps.now),
-      observe: createObserver({ logger, metrics, audit, listeners: deps.requestListeners ?? [] }),
+      blockList: createBlockListGuard(settings.blockList, temporaryBlocks),
+      observe: createObserver({
+        logger,
+        metrics,
+        audit,
+        listeners: [
+          ...createAbuseDetectors(settings.abuse, {
+            logger,
+            metrics,
+            audit,
+            blocks: temporaryBlocks,
+            ...(deps.now === undefined ? {} : { now: deps.now }),
+          }),
+          ...(deps.requestListeners ?? []),
+        ],
+      }),
     }
     return { pipe, compiled }
   }

@@ -9,6 +9,38 @@ export interface BlockListConfig {
   readonly subjects: readonly string[]
 }
 
+/** Temporary blocks raised by the abuse detectors; kept across configuration reloads. */
+export interface TemporaryBlocks {
+  block(kind: 'ip' | 'client' | 'subject', value: string, seconds: number): void
+  isBlocked(kind: 'ip' | 'client' | 'subject', value: string): boolean
+  readonly size: number
+}
+
+export function createTemporaryBlocks(now: () => number = Date.now): TemporaryBlocks {
+  const until = new Map<string, number>()
+  return {
+    block(kind, value, seconds) {
+      until.set(`${kind}:${value}`, now() + seconds * 1000)
+      // Bounded: an attacker rotating addresses cannot grow this without end.
+      if (until.size > 100_000) {
+        const oldest = until.keys().next().value
+        if (oldest !== undefined) until.delete(oldest)
+      }
+    },
+    isBlocked(kind, value) {
+      const key = `${kind}:${value}`
+      const end = until.get(key)
+      if (end === undefined) return false
+      if (end > now()) return true
+      until.delete(key)
+      return false
+    },
+    get size() {
+      return until.size
+    },
+  }
+}
+
 /**
  * The block list: static entries from the config, plus temporary blocks the abuse detectors add.
  * The IP check runs before any other work (before even matching a route).
@@ -16,49 +48,30 @@ export interface BlockListConfig {
 export interface BlockListGuard {
   checkIp(ip: string): void
   checkPrincipal(who: Principal): void
-  /** A temporary block, e.g. from an abuse detector. */
-  blockTemporarily(kind: 'ip' | 'client' | 'subject', value: string, seconds: number): void
 }
 
 export function createBlockListGuard(
   config: BlockListConfig,
-  now: () => number = Date.now,
+  temporary: TemporaryBlocks,
 ): BlockListGuard {
   const ips: BlockList = createAddressList(config.ips)
   const clientIds = new Set(config.clientIds)
   const subjects = new Set(config.subjects)
-  const temporary = new Map<string, number>()
-  const temporarilyBlocked = (key: string): boolean => {
-    const until = temporary.get(key)
-    if (until === undefined) return false
-    if (until > now()) return true
-    temporary.delete(key)
-    return false
-  }
   return {
     checkIp(ip) {
-      if (addressIn(ips, ip) || (temporary.size > 0 && temporarilyBlocked(`ip:${ip}`))) {
-        throw new Blocked('block.ip')
-      }
+      if (addressIn(ips, ip)) throw new Blocked('block.ip')
+      if (temporary.size > 0 && temporary.isBlocked('ip', ip)) throw new Blocked('block.abuse')
     },
     checkPrincipal(who) {
       if (who.clientId !== undefined) {
         if (clientIds.has(who.clientId)) throw new Blocked('block.client')
-        if (temporary.size > 0 && temporarilyBlocked(`client:${who.clientId}`))
+        if (temporary.size > 0 && temporary.isBlocked('client', who.clientId))
           throw new Blocked('block.abuse')
       }
       if (who.subject !== undefined) {
         if (subjects.has(who.subject)) throw new Blocked('block.subject')
-        if (temporary.size > 0 && temporarilyBlocked(`subject:${who.subject}`))
+        if (temporary.size > 0 && temporary.isBlocked('subject', who.subject))
           throw new Blocked('block.abuse')
-      }
-    },
-    blockTemporarily(kind, value, seconds) {
-      temporary.set(`${kind}:${value}`, now() + seconds * 1000)
-      // Bounded: an attacker rotating addresses cannot grow this without end.
-      if (temporary.size > 100_000) {
-        const oldest = temporary.keys().next().value
-        if (oldest !== undefined) temporary.delete(oldest)
       }
     },
   }

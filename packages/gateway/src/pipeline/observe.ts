@@ -7,6 +7,8 @@ export interface ObservedRequest {
   readonly requestId: string
   readonly method: string
   readonly clientIp: string
+  /** Lower-case header names as received (never values), for the unexpected-headers detector. */
+  readonly headerNames: readonly string[]
   readonly outcome: Outcome
   readonly durationMs: number
 }

@@ -123,6 +123,7 @@ export async function handle(
       requestId,
       method: incoming.method ?? '',
       clientIp,
+      headerNames: Object.keys(incoming.headers),
       outcome,
       durationMs: performance.now() - started,
     })

@@ -70,7 +70,7 @@ export async function startEchoUpstream(
         }
         reply()
         function reply() {
-          const status = /^\/status\/(\d{3})/.exec(url)?.[1]
+          const status = /\/status\/(\d{3})/.exec(url)?.[1]
           const body = JSON.stringify(echoed)
           res.writeHead(status === undefined ? 200 : Number(status), {
             'content-type': 'application/json',

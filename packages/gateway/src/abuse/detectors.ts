@@ -1,0 +1,191 @@
+import type { AuditBus } from '@gatehouse/audit'
+import type { Logger } from 'pino'
+import type { GatewayConfigParsed } from '../config/schema.js'
+import type { GatewayMetrics } from '../metrics.js'
+import type { TemporaryBlocks } from '../pipeline/block-list.js'
+import type { ObservedRequest, RequestListener } from '../pipeline/observe.js'
+import { createSlidingWindows } from './sliding-window.js'
+
+export interface AbuseDeps {
+  readonly logger: Logger
+  readonly metrics: GatewayMetrics
+  readonly audit: AuditBus
+  readonly blocks: TemporaryBlocks
+  readonly now?: () => number
+}
+
+type Detector = 'enumeration' | 'clients_per_ip' | 'unexpected_headers'
+
+// Headers any well-behaved client may send; the unexpected-headers detector adds the configured ones.
+const ORDINARY_HEADERS = [
+  'host',
+  'user-agent',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'authorization',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'cache-control',
+  'pragma',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'origin',
+  'referer',
+  'cookie',
+  'te',
+  'dnt',
+  'x-request-id',
+  'x-forwarded-for',
+  'forwarded',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'sec-fetch-site',
+  'sec-fetch-mode',
+  'sec-fetch-dest',
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+  'priority',
+  'expect',
+  'range',
+  'x-csrf-token',
+]
+
+/**
+ * The abuse detectors, fed every finished request by `observe`, each on a sliding window:
+ *  - `enumeration`: one client walking through many distinct objects of a route, mostly answered
+ *    403/404 (BOLA probing, OWASP API1);
+ *  - `clientsPerIp`: many client ids from one address (rotating credentials to dodge limits);
+ *  - `unexpectedHeaders`: requests carrying headers outside the allow-list (probing for
+ *    debug or override switches such as `X-Original-URL`).
+ * Each raises an alert — a warn log line, a metric and an `abuse.detected` audit event — and, when
+ * `blockSeconds` is set, a temporary block of the offender.
+ */
+export function createAbuseDetectors(
+  settings: GatewayConfigParsed['abuse'],
+  deps: AbuseDeps,
+): RequestListener[] {
+  const now = deps.now ?? Date.now
+  const listeners: RequestListener[] = []
+
+  function alert(
+    detector: Detector,
+    request: ObservedRequest,
+    offender: { kind: 'ip' | 'client' | 'subject'; value: string },
+    blockSeconds: number,
+    details: Record<string, number>,
+  ): void {
+    deps.metrics.abuseAlerts.inc({ detector })
+    deps.logger.warn(
+      { detector, requestId: request.requestId, offender: offender.kind, ...details },
+      'abuse detected',
+    )
+    const { outcome } = request
+    deps.audit.emit({
+      type: 'abuse.detected',
+      component: 'gateway',
+      outcome: 'denied',
+      reason: `abuse.${detector}`,
+      requestId: request.requestId,
+      ip: request.clientIp,
+      ...(outcome.clientId === undefined ? {} : { clientId: outcome.clientId }),
+      ...(outcome.subject === undefined ? {} : { subject: outcome.subject }),
+      ...(outcome.tokenId === undefined ? {} : { tokenId: outcome.tokenId }),
+      details: { ...details, blockSeconds, route: outcome.routeId ?? 'none' },
+    })
+    if (blockSeconds > 0) deps.blocks.block(offender.kind, offender.value, blockSeconds)
+  }
+
+  function offenderOf(request: ObservedRequest): {
+    kind: 'ip' | 'client' | 'subject'
+    value: string
+  } {
+    const { outcome } = request
+    if (outcome.clientId !== undefined) return { kind: 'client', value: outcome.clientId }
+    if (outcome.subject !== undefined) return { kind: 'subject', value: outcome.subject }
+    return { kind: 'ip', value: request.clientIp }
+  }
+
+  const enumeration = settings.enumeration
+  if (enumeration?.enabled) {
+    const windows = createSlidingWindows<{ object: string; refused: boolean }>({
+      windowSeconds: enumeration.windowSeconds,
+      maxKeys: 50_000,
+      maxEntriesPerKey: enumeration.threshold * 4,
+      now,
+    })
+    listeners.push(function detectEnumeration(request) {
+      const { outcome } = request
+      if (outcome.routeId === undefined || outcome.path === undefined) return
+      const offender = offenderOf(request)
+      const key = `${offender.kind}:${offender.value}|${outcome.routeId}`
+      const refused = outcome.status === 403 || outcome.status === 404
+      const entries = windows.record(key, { object: outcome.path, refused })
+      const objects = new Set(entries.map((entry) => entry.object))
+      const refusals = entries.filter((entry) => entry.refused).length
+      if (objects.size >= enumeration.threshold && refusals * 2 > entries.length) {
+        windows.reset(key)
+        alert('enumeration', request, offender, enumeration.blockSeconds, {
+          distinctObjects: objects.size,
+          refusals,
+        })
+      }
+    })
+  }
+
+  const clientsPerIp = settings.clientsPerIp
+  if (clientsPerIp?.enabled) {
+    const windows = createSlidingWindows<string>({
+      windowSeconds: clientsPerIp.windowSeconds,
+      maxKeys: 50_000,
+      maxEntriesPerKey: clientsPerIp.threshold * 4,
+      now,
+    })
+    listeners.push(function detectClientsPerIp(request) {
+      const clientId = request.outcome.clientId
+      if (clientId === undefined) return
+      const clients = new Set(windows.record(request.clientIp, clientId))
+      if (clients.size >= clientsPerIp.threshold) {
+        windows.reset(request.clientIp)
+        alert(
+          'clients_per_ip',
+          request,
+          { kind: 'ip', value: request.clientIp },
+          clientsPerIp.blockSeconds,
+          {
+            distinctClients: clients.size,
+          },
+        )
+      }
+    })
+  }
+
+  const unexpected = settings.unexpectedHeaders
+  if (unexpected?.enabled) {
+    const allowed = new Set([
+      ...ORDINARY_HEADERS,
+      ...unexpected.allowHeaders.map((name) => name.toLowerCase()),
+    ])
+    const windows = createSlidingWindows<true>({
+      windowSeconds: unexpected.windowSeconds,
+      maxKeys: 50_000,
+      maxEntriesPerKey: unexpected.threshold * 2,
+      now,
+    })
+    listeners.push(function detectUnexpectedHeaders(request) {
+      if (!request.headerNames.some((name) => !allowed.has(name))) return
+      const offender = offenderOf(request)
+      const key = `${offender.kind}:${offender.value}`
+      const hits = windows.record(key, true).length
+      if (hits >= unexpected.threshold) {
+        windows.reset(key)
+        alert('unexpected_headers', request, offender, unexpected.blockSeconds, { requests: hits })
+      }
+    })
+  }
+  return listeners
+}
