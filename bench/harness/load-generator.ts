@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pinned } from './cpu.js'
+import { ensureDebianTool } from './debian-package.js'
 import type { LoadGeneratorKind } from './types.js'
 
 export interface HttpLoadOptions {
@@ -43,25 +44,12 @@ export function chooseLoadGenerator(
   log: (line: string) => void,
 ): LoadGeneratorKind {
   if (requested === 'autocannon') return 'autocannon'
-  if (hasWrk()) return 'wrk'
-  log('wrk is not installed: installing it with `apt-get install -y wrk` (Debian package)')
-  const install = spawnSync('apt-get', ['install', '-y', '-q', 'wrk'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  })
-  if (install.status === 0 && hasWrk()) {
-    log('wrk installed')
+  if (ensureDebianTool({ command: 'wrk', versionArgs: ['--version'], debianPackage: 'wrk' }, log)) {
     return 'wrk'
   }
   if (requested === 'wrk') throw new Error('wrk was requested but could not be installed')
-  log('wrk could not be installed: falling back to autocannon (slower per request than wrk)')
+  log('falling back to autocannon (slower per request than wrk: it takes more of its core)')
   return 'autocannon'
-}
-
-function hasWrk(): boolean {
-  // `wrk --version` exits 1 after printing its version; a missing binary gives status null.
-  const probe = spawnSync('wrk', ['--version'], { stdio: 'ignore' })
-  return probe.error === undefined && probe.status !== null
 }
 
 /** Runs one load measurement against `url` and parses requests/s and p50/p99 latency. */
