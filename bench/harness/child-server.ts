@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { pinned } from './cpu.js'
 
@@ -7,6 +8,8 @@ export interface ChildServer {
   readonly name: string
   readonly url: URL
   readonly pid: number
+  /** The server's resident memory in bytes (Linux /proc), e.g. after filling its caches. */
+  residentBytes(): Promise<number>
   close(): Promise<void>
 }
 
@@ -42,6 +45,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
       name: options.name,
       url: new URL(`http://127.0.0.1:${port}/`),
       pid,
+      residentBytes: () => residentBytes(pid),
       close: () => stop(child),
     }
   } catch (error) {
@@ -76,6 +80,14 @@ async function readPort(child: ChildProcess, name: string, timeoutMs: number): P
     // Keep draining stdout so the child never blocks on a full pipe.
     stdout.resume()
   }
+}
+
+/** VmRSS of a process; `taskset` execs the server, so the pid is the server's own. */
+async function residentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const match = status.match(/^VmRSS:\s+(\d+) kB$/m)
+  if (match === null) throw new Error(`no VmRSS for process ${pid}`)
+  return Number(match[1]) * 1024
 }
 
 async function stop(child: ChildProcess): Promise<void> {
