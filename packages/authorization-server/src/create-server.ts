@@ -5,16 +5,24 @@ import { createAuditTrail } from './audit/events.js'
 import type { AuthorizationServerConfig } from './config/schema.js'
 import type { AuthorizationServerSecrets } from './config/secrets.js'
 import { endpointUrls, type RequestContext, type ServerContext } from './context.js'
+import { createAuthorizationEndpoint } from './endpoints/authorize/index.js'
+import { createInteractionEndpoints } from './endpoints/authorize/interaction.js'
 import { createDiscoveryEndpoint, type SupportedFeatures } from './endpoints/discovery.js'
 import { createIntrospectionEndpoint } from './endpoints/introspect.js'
 import { createJwksEndpoint } from './endpoints/jwks.js'
+import { createLogoutEndpoint } from './endpoints/logout.js'
+import { createPushedAuthorizationEndpoint } from './endpoints/par.js'
 import { createRevocationEndpoint } from './endpoints/revoke.js'
+import { authorizationCodeGrant } from './endpoints/token/grants/authorization-code.js'
+import { refreshTokenGrant } from './endpoints/token/grants/refresh-token.js'
 import { createTokenEndpoint } from './endpoints/token/index.js'
+import { createUserinfoEndpoint } from './endpoints/userinfo.js'
 import { MethodNotAllowed, NotFound } from './errors.js'
 import { createInProcessRevocationBus, type RevocationBus } from './events/revocation-bus.js'
 import { sendOAuthError } from './http/respond.js'
 import { createKeyEncryption } from './keys/key-encryption.js'
 import { createKeyRing, ensureSigningKeys, type KeyRotationPolicy } from './keys/signing-keys.js'
+import { createCsrf } from './login/csrf.js'
 import { startMaintenance } from './maintenance.js'
 import type { AuthorizationServerStore } from './store/store.js'
 import { OPENID_SCOPES } from './tokens/scope.js'
@@ -87,10 +95,15 @@ export async function createAuthorizationServer(
     knownScopes: new Set([...OPENID_SCOPES, ...Object.keys(config.scopes)]),
   }
 
-  const features: SupportedFeatures = {
-    grantTypes: ['client_credentials'],
-    authorization: false,
+  const grants = {
+    authorization_code: authorizationCodeGrant,
+    refresh_token: refreshTokenGrant,
   }
+  const features: SupportedFeatures = {
+    grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    authorization: true,
+  }
+  const csrf = createCsrf(deps.secrets.keyEncryptionKey)
   const issuerPath = new URL(config.issuer).pathname.replace(/\/$/, '')
   const routes: Routes = new Map()
   const route = (path: string, method: string, endpoint: Endpoint) => {
@@ -104,7 +117,20 @@ export async function createAuthorizationServer(
   routes.set(`/.well-known/oauth-authorization-server${issuerPath}`, { GET: discovery })
   route('/.well-known/openid-configuration', 'GET', discovery)
   route('/jwks', 'GET', createJwksEndpoint(ctx))
-  route('/token', 'POST', createTokenEndpoint(ctx))
+  route('/token', 'POST', createTokenEndpoint(ctx, grants))
+  const authorize = createAuthorizationEndpoint(ctx)
+  route('/authorize', 'GET', authorize)
+  route('/authorize', 'POST', authorize)
+  const interaction = createInteractionEndpoints(ctx, csrf)
+  route('/interaction', 'GET', interaction.show)
+  route('/interaction', 'POST', interaction.submit)
+  route('/par', 'POST', createPushedAuthorizationEndpoint(ctx))
+  const userinfo = createUserinfoEndpoint(ctx)
+  route('/userinfo', 'GET', userinfo)
+  route('/userinfo', 'POST', userinfo)
+  const logout = createLogoutEndpoint(ctx, csrf)
+  route('/logout', 'GET', logout)
+  route('/logout', 'POST', logout)
   route('/introspect', 'POST', createIntrospectionEndpoint(ctx))
   route('/revoke', 'POST', createRevocationEndpoint(ctx))
 

@@ -28,6 +28,7 @@ export type OAuthErrorCode =
   | 'unsupported_response_type'
   | 'access_denied'
   | 'invalid_token'
+  | 'insufficient_scope'
   | 'invalid_request_uri'
   | 'login_required'
   | 'consent_required'
@@ -114,8 +115,8 @@ export class InvalidToken extends OAuthError {
 }
 
 export class InsufficientScope extends OAuthError {
-  // RFC 6750 names this `insufficient_scope`; rendered with a Bearer challenge.
-  readonly code = 'access_denied' as const
+  // RFC 6750 §3.1, rendered with a Bearer challenge.
+  readonly code = 'insufficient_scope' as const
   readonly status = 403
 }
 
@@ -156,3 +157,16 @@ export type AnyOAuthError =
   | NotFound
   | MethodNotAllowed
   | ServerError
+  | LoginRequired
+  | ConsentRequired
+
+/** OIDC Core §3.1.2.6, for `prompt=none`. */
+export class LoginRequired extends OAuthError {
+  readonly code = 'login_required' as const
+  readonly status = 400
+}
+
+export class ConsentRequired extends OAuthError {
+  readonly code = 'consent_required' as const
+  readonly status = 400
+}

@@ -1,6 +1,12 @@
 import type { ServerResponse } from 'node:http'
 import { GatehouseError } from '@gatehouse/jwt/errors'
-import { InvalidClient, InvalidToken, MethodNotAllowed, OAuthError } from '../errors.js'
+import {
+  InsufficientScope,
+  InvalidClient,
+  InvalidToken,
+  MethodNotAllowed,
+  OAuthError,
+} from '../errors.js'
 
 // RFC 6749 §5.1: token responses (and anything carrying credentials) are never cached.
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
@@ -68,6 +74,10 @@ export function sendOAuthError(res: ServerResponse, error: unknown, realm: strin
   const headers: Record<string, string> = {}
   if (error instanceof InvalidClient && error.challengeBasic) {
     headers['www-authenticate'] = `Basic realm="${realm}"`
+  }
+  if (error instanceof InsufficientScope) {
+    headers['www-authenticate'] =
+      `Bearer realm="${realm}", error="insufficient_scope", error_description="${error.message}"`
   }
   if (error instanceof InvalidToken) {
     headers['www-authenticate'] =

@@ -162,6 +162,15 @@ function codeFromRow(row: Row): AuthorizationCodeRecord {
   }
 }
 
+function pushedFromRow(row: Row): PushedRequestRecord {
+  return {
+    hash: String(row.hash),
+    clientId: String(row.client_id),
+    parameters: parse<Record<string, string>>(row.parameters),
+    expiresAt: Number(row.expires_at),
+  }
+}
+
 function userFromRow(row: Row): UserRecord {
   return {
     id: String(row.id),
@@ -288,8 +297,12 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
     updateUser: db.prepare(`UPDATE users SET ${userCols.sets} WHERE id = @id`),
     deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
     failLogin: db.prepare(
-      `UPDATE users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= @max THEN @lock_until ELSE locked_until END
+      `UPDATE users SET
+         failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= @now THEN 1 ELSE failed_logins + 1 END,
+         locked_until = CASE
+           WHEN locked_until IS NOT NULL AND locked_until <= @now THEN NULL
+           WHEN failed_logins + 1 >= @max THEN @lock_until
+           ELSE locked_until END
        WHERE id = @id RETURNING failed_logins, locked_until`,
     ),
     succeedLogin: db.prepare(
@@ -306,6 +319,10 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
     ),
     insertPushed: db.prepare(
       'INSERT INTO pushed_requests (hash, client_id, parameters, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    getPushed: db.prepare('SELECT * FROM pushed_requests WHERE hash = ? AND expires_at > ?'),
+    updatePushed: db.prepare(
+      'UPDATE pushed_requests SET parameters = ?, expires_at = ? WHERE hash = ? AND client_id = ?',
     ),
     takePushed: db.prepare(
       'DELETE FROM pushed_requests WHERE hash = ? AND expires_at > ? RETURNING *',
@@ -430,6 +447,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
         expires_at: code.expiresAt,
       })
     },
+    async getAuthorizationCode(hash) {
+      return one(statements.getCode.get(hash), codeFromRow)
+    },
     async redeemAuthorizationCode(hash, now) {
       return redeemCode(hash, now)
     },
@@ -454,11 +474,12 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
     async deleteUser(id) {
       return statements.deleteUser.run(id).changes === 1
     },
-    async recordFailedLogin(userId, maxFailures, lockUntil) {
+    async recordFailedLogin(userId, maxFailures, lockUntil, now) {
       const row = statements.failLogin.get({
         id: userId,
         max: maxFailures,
         lock_until: lockUntil,
+        now,
       }) as Row | undefined
       return {
         failedLogins: Number(row?.failed_logins ?? 0),
@@ -504,13 +525,21 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
         request.expiresAt,
       )
     },
+    async getPushedRequest(hash, now) {
+      return one(statements.getPushed.get(hash, now), pushedFromRow)
+    },
+    async updatePushedRequest(request) {
+      return (
+        statements.updatePushed.run(
+          json(request.parameters),
+          request.expiresAt,
+          request.hash,
+          request.clientId,
+        ).changes === 1
+      )
+    },
     async takePushedRequest(hash, now) {
-      return one(statements.takePushed.get(hash, now), (row) => ({
-        hash: String(row.hash),
-        clientId: String(row.client_id),
-        parameters: parse<Record<string, string>>(row.parameters),
-        expiresAt: Number(row.expires_at),
-      }))
+      return one(statements.takePushed.get(hash, now), pushedFromRow)
     },
     async appendAuditEvent(event: AuditEvent) {
       statements.insertAudit.run(

@@ -209,6 +209,7 @@ export interface AuthorizationServerStore {
 
   // authorization codes
   insertAuthorizationCode(code: AuthorizationCodeRecord): Promise<void>
+  getAuthorizationCode(hash: string): Promise<AuthorizationCodeRecord | null>
   /** Atomically marks the code used; a second redemption answers `replayed`. */
   redeemAuthorizationCode(hash: string, now: number): Promise<RedeemCodeResult>
 
@@ -223,11 +224,15 @@ export interface AuthorizationServerStore {
   listUsers(): Promise<UserRecord[]>
   updateUser(user: UserRecord): Promise<boolean>
   deleteUser(id: string): Promise<boolean>
-  /** Atomically counts a failed login; locks the account once `maxFailures` is reached. */
+  /**
+   * Atomically counts a failed login and locks the account until `lockUntil` once `maxFailures`
+   * is reached. The count restarts after a lock has expired.
+   */
   recordFailedLogin(
     userId: string,
     maxFailures: number,
     lockUntil: number,
+    now: number,
   ): Promise<{ failedLogins: number; lockedUntil: number | null }>
   /** Resets the failure counter and remembers the accepted TOTP step. */
   recordSuccessfulLogin(userId: string, totpStep: number | null): Promise<void>
@@ -239,7 +244,11 @@ export interface AuthorizationServerStore {
   getConsentedScopes(userId: string, clientId: string): Promise<string[]>
   saveConsent(userId: string, clientId: string, scopes: readonly string[]): Promise<void>
 
+  /** Pushed authorization requests (RFC 9126) and pending login/consent interactions. */
   insertPushedRequest(request: PushedRequestRecord): Promise<void>
+  getPushedRequest(hash: string, now: number): Promise<PushedRequestRecord | null>
+  /** Replaces the parameters of a pending request (an interaction moving to its next step). */
+  updatePushedRequest(request: PushedRequestRecord): Promise<boolean>
   /** Returns and deletes the request (single use); null when absent or expired. */
   takePushedRequest(hash: string, now: number): Promise<PushedRequestRecord | null>
 

@@ -145,6 +145,7 @@ export function describeStoreContract(
         expiresAt: T0 + 60_000,
         usedAt: null,
       })
+      expect((await store.getAuthorizationCode('c1'))?.codeChallenge).toBe('x')
       expect((await store.redeemAuthorizationCode('c1', T0 + 1)).outcome).toBe('redeemed')
       await store.insertToken(sampleToken({ codeHash: 'c1' }))
       expect((await store.redeemAuthorizationCode('c1', T0 + 2)).outcome).toBe('replayed')
@@ -160,13 +161,18 @@ export function describeStoreContract(
 
     it('counts failed logins, locks at the limit and resets on success', async () => {
       await store.createUser(sampleUser())
-      expect(await store.recordFailedLogin('user-1', 2, T0 + 1000)).toEqual({
+      expect(await store.recordFailedLogin('user-1', 2, T0 + 1000, T0)).toEqual({
         failedLogins: 1,
         lockedUntil: null,
       })
-      expect(await store.recordFailedLogin('user-1', 2, T0 + 1000)).toEqual({
+      expect(await store.recordFailedLogin('user-1', 2, T0 + 1000, T0)).toEqual({
         failedLogins: 2,
         lockedUntil: T0 + 1000,
+      })
+      // After the lock expired the count starts again.
+      expect(await store.recordFailedLogin('user-1', 2, T0 + 3000, T0 + 2000)).toEqual({
+        failedLogins: 1,
+        lockedUntil: null,
       })
       await store.recordSuccessfulLogin('user-1', 42)
       const user = await store.getUserByUsername('alice')
@@ -192,7 +198,25 @@ export function describeStoreContract(
         parameters: { a: '1' },
         expiresAt: T0 + 10,
       })
-      expect((await store.takePushedRequest('p', T0))?.parameters).toEqual({ a: '1' })
+      expect((await store.getPushedRequest('p', T0))?.parameters).toEqual({ a: '1' })
+      expect(
+        await store.updatePushedRequest({
+          hash: 'p',
+          clientId: 'c',
+          parameters: { a: '2' },
+          expiresAt: T0 + 10,
+        }),
+      ).toBe(true)
+      expect(
+        await store.updatePushedRequest({
+          hash: 'p',
+          clientId: 'other',
+          parameters: {},
+          expiresAt: T0 + 10,
+        }),
+      ).toBe(false)
+      await expect(store.getPushedRequest('p', T0 + 10)).resolves.toBeNull()
+      expect((await store.takePushedRequest('p', T0))?.parameters).toEqual({ a: '2' })
       await expect(store.takePushedRequest('p', T0)).resolves.toBeNull()
     })
 

@@ -14,6 +14,7 @@ export const OPAQUE_PREFIXES = {
   client_secret: 'gcs',
   session: 'gls',
   request_uri: 'gpr',
+  interaction: 'gix',
 } as const
 export type OpaqueKind = keyof typeof OPAQUE_PREFIXES
 

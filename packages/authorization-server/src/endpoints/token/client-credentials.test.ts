@@ -309,7 +309,7 @@ describe('bad input on /token', () => {
     [
       'a grant the client may not use',
       'grant_type=refresh_token&refresh_token=x',
-      'unsupported_grant_type',
+      'unauthorized_client',
     ],
   ])('answers %s with %s and issues nothing', async (_name, body, error) => {
     const before = await tokenCount()
