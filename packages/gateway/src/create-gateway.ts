@@ -25,6 +25,8 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics
   /** Extra observers of every finished request (abuse detectors, tests). */
   readonly requestListeners?: readonly RequestListener[]
+  /** Serve `admin` (metrics) from this gateway. Cluster workers say no: the primary aggregates. */
+  readonly adminListener?: boolean
   readonly now?: () => number
 }
 
@@ -140,7 +142,7 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
         listen.publicUrl?.replace(/\/$/, '') ?? `https://${hostForUrl(listen.host)}:${port}`
       current = build(config)
       let adminUrl: string | undefined
-      if (adminSettings !== undefined) {
+      if (adminSettings !== undefined && deps.adminListener !== false) {
         const adminServer = http.createServer(function serveAdmin(req, res) {
           if (req.method === 'GET' && req.url === '/metrics') {
             metrics.phantomCacheEntries.set(state.phantomCache.size)

@@ -1,3 +1,8 @@
+export {
+  type GatewayClusterHandle,
+  type GatewayClusterOptions,
+  startGatewayCluster,
+} from './cluster.js'
 export { type CompiledGateway, compileRoutes, metadataPath } from './config/compile-routes.js'
 export {
   formatPath,
@@ -19,5 +24,6 @@ export {
 export * from './errors.js'
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
 export { reloadOnSignal } from './reload-on-signal.js'
+export { createWorkerState, serveClusterState } from './state/cluster-ipc.js'
 export { createMemoryState } from './state/memory.js'
 export type * from './state/types.js'

@@ -33,7 +33,10 @@ function setUp(abuse: Parameters<typeof createAbuseDetectors>[0]) {
     }
     for (const listener of listeners) listener(request)
   }
-  return { feed, events, blocks, metrics, tick: (ms: number) => void (clock += ms) }
+  const tick = (ms: number) => {
+    clock += ms
+  }
+  return { feed, events, blocks, metrics, tick }
 }
 
 const detector = { enabled: true, windowSeconds: 60, threshold: 5, blockSeconds: 120 }
