@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -80,7 +80,12 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
     ...headerArgs('-H', options.headers),
     options.url.href,
   ]
-  const output = await runCommand(options.cores, 'wrk', args)
+  let output: string
+  try {
+    output = await runCommand(options.cores, 'wrk', args)
+  } finally {
+    if (paced) await rm(PACING_SCRIPT, { force: true })
+  }
   const requestsPerSecond = numberAfter(output, /Requests\/sec:\s+([\d.]+)/)
   const non2xx = output.match(/Non-2xx or 3xx responses:\s+(\d+)/)
   if (non2xx !== null) throw new Error(`wrk: ${non2xx[1]} non-2xx responses from ${options.url}`)
