@@ -15,6 +15,7 @@ import { createPushedAuthorizationEndpoint } from './endpoints/par.js'
 import { createRevocationEndpoint } from './endpoints/revoke.js'
 import { authorizationCodeGrant } from './endpoints/token/grants/authorization-code.js'
 import { refreshTokenGrant } from './endpoints/token/grants/refresh-token.js'
+import { tokenExchangeGrant } from './endpoints/token/grants/token-exchange.js'
 import { createTokenEndpoint } from './endpoints/token/index.js'
 import { createUserinfoEndpoint } from './endpoints/userinfo.js'
 import { MethodNotAllowed, NotFound } from './errors.js'
@@ -98,9 +99,15 @@ export async function createAuthorizationServer(
   const grants = {
     authorization_code: authorizationCodeGrant,
     refresh_token: refreshTokenGrant,
+    'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchangeGrant,
   }
   const features: SupportedFeatures = {
-    grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grantTypes: [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ],
     authorization: true,
   }
   const csrf = createCsrf(deps.secrets.keyEncryptionKey)

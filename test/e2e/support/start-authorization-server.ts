@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import {
   type AuthorizationServer,
   type AuthorizationServerConfigInput,
+  type AuthorizationServerSecrets,
   type AuthorizationServerStore,
   type ClientInput,
   createAuthorizationServer,
@@ -27,7 +28,9 @@ export interface StartAuthorizationServerOptions {
   /** The CA to issue the server certificate from (a new one when absent). */
   readonly ca?: CertificateAuthority
   /** Configuration overrides; `issuer` and `keys.encryptionKey` are set by the helper. */
-  readonly config?: Omit<Partial<AuthorizationServerConfigInput>, 'issuer'>
+  readonly config?: Omit<Partial<AuthorizationServerConfigInput>, 'issuer' | 'keys'> & {
+    readonly keys?: Omit<AuthorizationServerConfigInput['keys'], 'encryptionKey'>
+  }
   readonly clients?: readonly (ClientInput & { clientId: string })[]
   readonly users?: readonly UserInput[]
   /** SQLite file; in memory by default. */
@@ -40,6 +43,8 @@ export interface StartedAuthorizationServer {
   readonly ca: CertificateAuthority
   readonly server: AuthorizationServer
   readonly store: AuthorizationServerStore
+  /** The resolved secrets, as the CLI would pass them to admin functions (`rotateKeys`). */
+  readonly secrets: AuthorizationServerSecrets
   /** client id → secret (null for public and private_key_jwt clients). */
   readonly clientSecrets: ReadonlyMap<string, string | null>
   /** username → base32 TOTP secret, for users created with `totp: true`. */
@@ -124,6 +129,7 @@ export async function startAuthorizationServer(
     ca,
     server: started,
     store,
+    secrets: { keyEncryptionKey },
     clientSecrets,
     totpSecrets,
     fetch: trustingFetch,

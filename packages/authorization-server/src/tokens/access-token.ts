@@ -16,6 +16,8 @@ export interface AccessTokenRequest {
   readonly codeHash?: string | null
   /** RFC 8693 §4.1: the acting party of a delegated token. */
   readonly actor?: Readonly<Record<string, unknown>>
+  /** The token never outlives this (ms): an exchanged token ends with its subject token. */
+  readonly notAfter?: number
 }
 
 export interface IssuedAccessToken {
@@ -60,7 +62,11 @@ export async function issueAccessToken(
   request: AccessTokenRequest,
 ): Promise<IssuedAccessToken> {
   const now = ctx.now()
-  const ttl = request.client.accessTokenTtlSeconds ?? ctx.config.tokens.accessTokenTtlSeconds
+  const configured = request.client.accessTokenTtlSeconds ?? ctx.config.tokens.accessTokenTtlSeconds
+  const ttl =
+    request.notAfter === undefined
+      ? configured
+      : Math.max(0, Math.min(configured, Math.floor((request.notAfter - now) / 1000)))
   const claims: Record<string, unknown> = { ...request.claims }
   if (request.actor !== undefined) claims.act = request.actor
   const base = {

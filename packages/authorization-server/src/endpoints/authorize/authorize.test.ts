@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Browser } from '../../../../../test/e2e/support/browser.js'
 import { createUser } from '../../admin/users.js'
 import { createKeyEncryption } from '../../keys/key-encryption.js'
+import { base32Decode, hotp, totpStep } from '../../login/totp.js'
 import {
   authorizeUrl,
   callbackParams,
@@ -365,6 +366,42 @@ describe('login attacks', () => {
       password: 'correct horse battery',
     })
     expect(crossSite.status).toBe(400)
+  })
+})
+
+describe('TOTP second factor', () => {
+  it('asks for the code after the password, refuses a wrong one and a replayed one', async () => {
+    const { totpSecret } = await createUser(as.store, createKeyEncryption(as.keyEncryptionKey), {
+      username: 'bob',
+      password: 'another long password',
+      totp: true,
+    })
+    const code = () => hotp(base32Decode(totpSecret ?? ''), totpStep(as.clock.now()))
+    const mfa = await signIn(
+      browser,
+      await browser.get(authorize()),
+      'bob',
+      'another long password',
+    )
+    expect(mfa.html).toContain('one-time code')
+    const wrong = await browser.submit(mfa, { code: code() === '000000' ? '111111' : '000000' })
+    expect(wrong.status).toBe(401)
+    expect(await as.store.queryAuditEvents({ type: 'mfa.failed' })).toHaveLength(1)
+    const consent = await browser.submit(wrong, { code: code() })
+    expect(consent.html).toContain('Allow access?')
+    const params = callbackParams(await browser.submit(consent, { decision: 'allow' }))
+    const tokens = (await (await redeem(params.get('code') ?? '')).json()) as Record<string, string>
+    expect(decodeJwt(tokens.id_token ?? '').amr).toEqual(['pwd', 'otp'])
+    // The same code cannot sign in a second browser.
+    const other = newBrowser(as)
+    const secondMfa = await signIn(
+      other,
+      await other.get(authorize()),
+      'bob',
+      'another long password',
+    )
+    const replay = await other.submit(secondMfa, { code: code() })
+    expect(replay.status).toBe(401)
   })
 })
 
