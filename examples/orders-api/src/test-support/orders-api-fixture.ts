@@ -11,6 +11,7 @@ import type { AuditEvent } from '@gatehouse/audit'
 import { type CertificateAuthority, createCertificateAuthority } from '@gatehouse/dev-ca'
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
 import { createOrdersApi, ORDERS_API_AUDIENCE, type OrdersApi } from '../create-orders-api.js'
+import type { OrderStore } from '../orders/store.js'
 
 export const ISSUER = 'https://login.gatehouse.test'
 export const GATEWAY_CN = 'gatehouse-gateway'
@@ -61,7 +62,9 @@ export const ALICE = { sub: 'alice', customer_id: 'c-1001', role: 'customer' }
 export const BOB = { sub: 'bob', customer_id: 'c-2002', role: 'customer' }
 export const ADMIN = { sub: 'ada', role: 'admin' }
 
-export async function startOrdersApi(): Promise<OrdersApiFixture> {
+export async function startOrdersApi(
+  options: { store?: OrderStore } = {},
+): Promise<OrdersApiFixture> {
   const ca = await createCertificateAuthority('orders-api test CA')
   const foreignCa = await createCertificateAuthority('a CA the orders API does not trust')
   const [serverCert, gateway, otherService, foreign] = await Promise.all([
@@ -96,6 +99,7 @@ export async function startOrdersApi(): Promise<OrdersApiFixture> {
       clientCa: ca.cert,
       allowedClientCommonNames: [GATEWAY_CN],
     },
+    ...(options.store === undefined ? {} : { store: options.store }),
   })
   const auditEvents: AuditEvent[] = []
   api.audit.subscribe({ write: (event) => void auditEvents.push(event) })
