@@ -71,6 +71,8 @@ export function createMemoryPhantomCache(maxEntries: number, now: () => number):
   const entries = new LRUCache<string, PhantomEntry | 'inactive'>({
     max: maxEntries,
     ttlAutopurge: false,
+    // Read the clock on every check: a revoked or expired entry must not live on for a tick.
+    ttlResolution: 0,
     perf: { now },
   })
   const byTokenId = new Map<string, string>()
@@ -119,7 +121,7 @@ export function createMemoryRevocationEvents(): RevocationEvents {
 }
 
 export function createMemorySplitTokens(maxEntries: number, now: () => number): SplitTokenStore {
-  const entries = new LRUCache<string, string>({ max: maxEntries, perf: { now } })
+  const entries = new LRUCache<string, string>({ max: maxEntries, ttlResolution: 0, perf: { now } })
   return {
     async get(signatureHash) {
       return entries.get(signatureHash)
