@@ -8,7 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { createRefusalAuditor } from './http/audit-refusal.js'
 import { createClientCertificateCheck } from './http/client-certificate.js'
 import { registerOrdersRoutes } from './http/orders-routes.js'
-import { renderNotFound, renderProblem } from './http/problem.js'
+import { renderFrameworkError, renderNotFound, renderProblem } from './http/problem.js'
 import { requestIdOf } from './http/request-id.js'
 import { demoOrders } from './orders/demo-orders.js'
 import { createMemoryOrderStore } from './orders/memory-store.js'
@@ -101,6 +101,7 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     requestTimeout: 10_000,
     return503OnClosing: true,
+    frameworkErrors: renderFrameworkError,
     // Closed schemas must refuse extra fields (400) instead of silently dropping them, and a
     // string is never coerced into a number.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },

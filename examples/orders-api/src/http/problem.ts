@@ -17,6 +17,7 @@ const TITLES: Readonly<Record<number, string>> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -26,6 +27,7 @@ const TITLES: Readonly<Record<number, string>> = {
 const FRAMEWORK_DETAILS: Readonly<Record<number, string>> = {
   400: 'the request is malformed',
   413: 'the request body is too large',
+  414: 'a path segment is too long',
   415: 'the request body must be application/json',
 }
 
@@ -73,6 +75,19 @@ export function renderProblem(
   }
   request.log.error({ err: error }, 'unexpected error')
   return sendProblem(reply, 500, 'server_error', 'the server could not process the request')
+}
+
+/**
+ * For Fastify's `frameworkErrors`: a URL that cannot be decoded (400) or a path parameter over
+ * `maxParamLength` (414), refused by the router before any hook runs.
+ */
+export function renderFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const status = error.statusCode === 414 ? 414 : 400
+  return sendProblem(reply, status, 'invalid_request', FRAMEWORK_DETAILS[status] ?? 'bad request')
 }
 
 export function renderNotFound(_request: FastifyRequest, reply: FastifyReply): FastifyReply {
