@@ -5,6 +5,7 @@ import { createAuditTrail } from './audit/events.js'
 import type { AuthorizationServerConfig } from './config/schema.js'
 import type { AuthorizationServerSecrets } from './config/secrets.js'
 import { endpointUrls, type RequestContext, type ServerContext } from './context.js'
+import { createAdminEndpoint } from './endpoints/admin.js'
 import { createAuthorizationEndpoint } from './endpoints/authorize/index.js'
 import { createInteractionEndpoints } from './endpoints/authorize/interaction.js'
 import { createDiscoveryEndpoint, type SupportedFeatures } from './endpoints/discovery.js'
@@ -141,6 +142,9 @@ export async function createAuthorizationServer(
   route('/introspect', 'POST', createIntrospectionEndpoint(ctx))
   route('/revoke', 'POST', createRevocationEndpoint(ctx))
 
+  const adminPrefix = `${issuerPath}/admin/`
+  const admin = createAdminEndpoint(ctx, policy)
+
   const maintenance = deps.maintenance === false ? null : startMaintenance(ctx, policy, onError)
   const realm = 'gatehouse'
 
@@ -165,6 +169,10 @@ export async function createAuthorizationServer(
     const methods = routes.get(url.pathname)
     const endpoint = methods?.[req.method ?? '']
     const run = async () => {
+      if (methods === undefined && url.pathname.startsWith(adminPrefix)) {
+        await admin(rc, url.pathname.slice(adminPrefix.length))
+        return
+      }
       if (methods === undefined) throw new NotFound('not found', 'http.not_found')
       if (endpoint === undefined) throw new MethodNotAllowed(Object.keys(methods))
       await endpoint(rc)
