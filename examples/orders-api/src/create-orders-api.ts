@@ -105,7 +105,7 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     // Closed schemas must refuse extra fields (400) instead of silently dropping them, and a
     // string is never coerced into a number.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
-  }) as unknown as FastifyInstance<Server>
+  })
 
   app.removeContentTypeParser('text/plain')
   app.addHook(
