@@ -43,7 +43,10 @@ export type ConfigTweak = (
  * The e2e stack: a dev CA, an HTTPS echo upstream (and an mTLS one), a local JWKS issuer, and the
  * gateway over HTTPS in front of them, with a route for each behaviour under test.
  */
-export async function startGatewayStack(tweak?: ConfigTweak): Promise<GatewayStack> {
+export async function startGatewayStack(
+  tweak?: ConfigTweak,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<GatewayStack> {
   const pki = await createTestPki()
   const [upstream, mtlsUpstream, issuer] = await Promise.all([
     startEchoUpstream(pki),
@@ -54,6 +57,7 @@ export async function startGatewayStack(tweak?: ConfigTweak): Promise<GatewaySta
     GATEWAY_TLS_KEY: pki.server.key,
     GATEWAY_CLIENT_KEY: pki.gatewayClient.key,
     GATEWAY_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret,
+    ...extraEnv,
   }
   const jwt = (audience = ORDERS_API) => ({ method: 'jwt' as const, issuer: 'local', audience })
   const config: GatewayConfigInput = {
