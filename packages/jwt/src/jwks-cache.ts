@@ -157,6 +157,10 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
       if (index === undefined) throw new UnknownKeyId()
       return index.select(header)
     },
+    getKeySync(header: JwtHeader): CryptoKey | undefined {
+      if (index === undefined || now() >= freshUntil) return undefined
+      return index.selectSync(header)
+    },
     refresh,
     status: () => ({ kids: index?.kids ?? [], fetches, failures, stale, freshUntil }),
   }

@@ -13,5 +13,8 @@ export function createLocalJwks(
 ): KeySet {
   const index = createKeyIndex(jwks, logger)
   if (index.size === 0) throw new TypeError('the local JWK Set has no usable public signing keys')
-  return { getKey: (header) => index.select(header) }
+  return {
+    getKey: (header) => index.select(header),
+    getKeySync: (header) => index.selectSync(header),
+  }
 }

@@ -44,6 +44,11 @@ export interface KeySet {
    * Rejects with `UnknownKeyId`, `KeyAlgorithmMismatch` or `KeySetUnavailable`.
    */
   getKey(header: JwtHeader): Promise<CryptoKey>
+  /**
+   * The same key when it is at hand without I/O or waiting (known kid, already imported, cache
+   * fresh); `undefined` means "ask `getKey`". Never throws: refusals come from `getKey`.
+   */
+  getKeySync?(header: JwtHeader): CryptoKey | undefined
 }
 
 /** The subset of a pino-style logger that `@gatehouse/jwt` writes to. */

@@ -119,17 +119,22 @@ export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
       : { maxTokenAge: options.maxTokenAgeSeconds }),
   }
 
+  // The header's alg is checked against this same list (and against its key's binding) before
+  // jose runs, so one options object serves every token; only an injected clock needs a copy.
+  const constantOptions: JWTVerifyOptions = { ...verifyOptions, algorithms: [...algorithms] }
+  const optionsAt =
+    options.now === undefined
+      ? () => constantOptions
+      : (nowMs: number): JWTVerifyOptions => ({ ...constantOptions, currentDate: new Date(nowMs) })
+
   async function verify(token: string, nowMs: number): Promise<VerifiedToken> {
     const header = readHeader(token)
     checkHeader(header)
-    const key = await keySet.getKey(header)
+    // Most tokens name a key that is already imported: take it without another await.
+    const key = keySet.getKeySync?.(header) ?? (await keySet.getKey(header))
     let claims: AccessTokenClaims
     try {
-      const result = await jwtVerify<AccessTokenClaims>(token, key, {
-        ...verifyOptions,
-        algorithms: [header.alg],
-        currentDate: new Date(nowMs),
-      })
+      const result = await jwtVerify<AccessTokenClaims>(token, key, optionsAt(nowMs))
       claims = result.payload as AccessTokenClaims
     } catch (error) {
       throw fromJose(error)
@@ -262,20 +267,20 @@ function normaliseTyp(typ: string): string {
 }
 
 function toVerifiedToken(header: JwtHeader, claims: AccessTokenClaims): VerifiedToken {
-  const scope = claims.scope
+  const { scope, sub, client_id: clientId, jti } = claims
   if (scope !== undefined && typeof scope !== 'string') throw new InvalidClaim('scope')
-  for (const name of ['sub', 'client_id', 'jti'] as const) {
-    if (claims[name] !== undefined && typeof claims[name] !== 'string') throw new InvalidClaim(name)
-  }
+  if (sub !== undefined && typeof sub !== 'string') throw new InvalidClaim('sub')
+  if (clientId !== undefined && typeof clientId !== 'string') throw new InvalidClaim('client_id')
+  if (jti !== undefined && typeof jti !== 'string') throw new InvalidClaim('jti')
+  // RFC 6749 §3.3: scope-tokens separated by single spaces; tolerate stray spaces all the same.
+  const scopes = scope === undefined || scope === '' ? [] : scope.split(' ')
   return Object.freeze({
-    header: Object.freeze({ ...header }),
+    header: Object.freeze(header), // parsed for this token alone: safe to freeze in place
     claims: deepFreeze(claims),
-    scopes: Object.freeze(
-      new Set(scope === undefined || scope === '' ? [] : scope.split(' ').filter(Boolean)),
-    ),
-    subject: claims.sub,
-    clientId: claims.client_id,
-    tokenId: claims.jti,
+    scopes: new Set(scopes.includes('') ? scopes.filter(Boolean) : scopes) as ReadonlySet<string>,
+    subject: sub,
+    clientId,
+    tokenId: jti,
     expiresAt: claims.exp,
   })
 }

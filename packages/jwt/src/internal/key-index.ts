@@ -10,6 +10,8 @@ export interface KeyIndex {
   readonly size: number
   readonly kids: readonly string[]
   select(header: JwtHeader): Promise<CryptoKey>
+  /** The imported key for a kid and alg that `select` has already resolved once, else undefined. */
+  selectSync(header: JwtHeader): CryptoKey | undefined
   has(kid: string): boolean
 }
 
@@ -18,6 +20,7 @@ interface KeyEntry {
   readonly jwk: JWK
   readonly algorithms: ReadonlySet<string>
   readonly imported: Map<string, Promise<CryptoKey>>
+  readonly ready: Map<string, CryptoKey>
 }
 
 // RFC 7518 §3 and RFC 8037 §3.1 (+ RFC 9864 "Ed25519"): the key type each JWS algorithm needs.
@@ -96,6 +99,7 @@ export function createKeyIndex(jwks: unknown, logger?: Logger): KeyIndex {
       jwk: publicPart(jwk),
       algorithms: new Set(jwk.alg === undefined ? keyAlgorithms : [jwk.alg]),
       imported: new Map(),
+      ready: new Map(),
     }
     all.push(entry)
     if (kid !== undefined) byKid.set(kid, entry)
@@ -107,6 +111,7 @@ export function createKeyIndex(jwks: unknown, logger?: Logger): KeyIndex {
       key = importJWK(entry.jwk, alg).then((imported) => {
         if (imported instanceof Uint8Array)
           throw new KeyAlgorithmMismatch({ detail: 'symmetric key' })
+        entry.ready.set(alg, imported)
         return imported
       })
       // A failed import (e.g. an RSA key under 2048 bits) is not memoised as a success, but it is
@@ -120,6 +125,12 @@ export function createKeyIndex(jwks: unknown, logger?: Logger): KeyIndex {
     size: all.length,
     kids: [...byKid.keys()],
     has: (kid) => byKid.has(kid),
+    selectSync(header) {
+      // Only the unambiguous case: a kid that names a key already imported for this alg (which
+      // `select` checked against the key's binding when it imported it).
+      if (header.kid === undefined) return undefined
+      return byKid.get(header.kid)?.ready.get(header.alg)
+    },
     async select(header) {
       let entry: KeyEntry | undefined
       if (header.kid !== undefined) {
