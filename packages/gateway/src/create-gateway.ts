@@ -85,6 +85,7 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
       table: compiled.table,
       clientIp: createClientIpResolver(settings.trustedProxies),
       blockList: createBlockListGuard(settings.blockList, temporaryBlocks),
+      onObserveError: (error) => logger.error({ err: error }, 'observing a request failed'),
       observe: createObserver({
         logger,
         metrics,
@@ -169,22 +170,33 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
     },
     async reload(next) {
       const previous = current
-      current = build(next)
+      if (previous === undefined) {
+        // Not listening yet: the table is compiled by listen().
+        config = next
+        return
+      }
+      const built = build(next)
       const tls = next.settings.listen.tls
-      server.setSecureContext({
-        cert: next.secret(tls.cert),
-        key: next.secret(tls.key),
-        minVersion: tls.minVersion,
-      })
+      try {
+        server.setSecureContext({
+          cert: next.secret(tls.cert),
+          key: next.secret(tls.key),
+          minVersion: tls.minVersion,
+        })
+      } catch (error) {
+        // A certificate that does not load leaves everything as it was.
+        await built.compiled.close()
+        throw error
+      }
+      current = built
       config = next
       logger.info({ routes: next.settings.routes.length }, 'configuration reloaded')
       // Requests in flight keep the pools they started on; release them once those are done.
-      if (previous !== undefined) {
-        setTimeout(
-          () => previous.compiled.close(),
-          next.settings.listen.limits.requestTimeoutMs,
-        ).unref()
-      }
+      const release = () =>
+        previous.compiled.close().catch((error: unknown) => {
+          logger.error({ err: error }, 'releasing the previous upstream pools failed')
+        })
+      setTimeout(release, next.settings.listen.limits.requestTimeoutMs).unref()
     },
     async close() {
       unsubscribeRevocations()

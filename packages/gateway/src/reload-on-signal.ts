@@ -25,7 +25,14 @@ export function reloadOnSignal(
         logger.error({ issues }, 'configuration reload refused; keeping the running configuration')
         return
       }
-      await gateway.reload(next)
+      try {
+        await gateway.reload(next)
+      } catch (error) {
+        logger.error(
+          { err: error },
+          'configuration reload failed; keeping the running configuration',
+        )
+      }
     })
   }
   process.on(signal, onSignal)

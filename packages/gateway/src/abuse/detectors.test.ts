@@ -76,6 +76,16 @@ describe('abuse detectors', () => {
     expect(blocks.isBlocked('ip', '198.51.100.7')).toBe(true)
   })
 
+  it('flags many client ids used by one user, and blocks the user', () => {
+    const { feed, events, blocks } = setUp({ clientsPerSubject: { ...detector, threshold: 3 } })
+    for (const clientId of ['a', 'b']) feed({ clientId, subject: 'eve' })
+    feed({ clientId: 'c', subject: 'someone-else' })
+    expect(events).toEqual([])
+    feed({ clientId: 'c', subject: 'eve' })
+    expect(events[0]).toMatchObject({ reason: 'abuse.clients_per_subject', subject: 'eve' })
+    expect(blocks.isBlocked('subject', 'eve')).toBe(true)
+  })
+
   it('flags repeated requests with headers outside the allow-list, but not allowed ones', async () => {
     const { feed, events, metrics } = setUp({
       unexpectedHeaders: { ...detector, threshold: 3, blockSeconds: 0, allowHeaders: ['X-Tenant'] },

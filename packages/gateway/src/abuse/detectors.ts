@@ -14,7 +14,7 @@ export interface AbuseDeps {
   readonly now?: () => number
 }
 
-type Detector = 'enumeration' | 'clients_per_ip' | 'unexpected_headers'
+type Detector = 'enumeration' | 'clients_per_ip' | 'clients_per_subject' | 'unexpected_headers'
 
 // Headers any well-behaved client may send; the unexpected-headers detector adds the configured ones.
 const ORDINARY_HEADERS = [
@@ -59,7 +59,8 @@ const ORDINARY_HEADERS = [
  * The abuse detectors, fed every finished request by `observe`, each on a sliding window:
  *  - `enumeration`: one client walking through many distinct objects of a route, mostly answered
  *    403/404 (BOLA probing, OWASP API1);
- *  - `clientsPerIp`: many client ids from one address (rotating credentials to dodge limits);
+ *  - `clientsPerIp` / `clientsPerSubject`: many client ids from one address or one user
+ *    (rotating credentials to dodge rate limits);
  *  - `unexpectedHeaders`: requests carrying headers outside the allow-list (probing for
  *    debug or override switches such as `X-Original-URL`).
  * Each raises an alert — a warn log line, a metric and an `abuse.detected` audit event — and, when
@@ -137,29 +138,34 @@ export function createAbuseDetectors(
     })
   }
 
-  const clientsPerIp = settings.clientsPerIp
-  if (clientsPerIp?.enabled) {
+  // Many client ids behind one address or one user: rotating credentials to dodge limits.
+  const perClientWindows = [
+    ['clients_per_ip', settings.clientsPerIp, (request: ObservedRequest) => request.clientIp, 'ip'],
+    [
+      'clients_per_subject',
+      settings.clientsPerSubject,
+      (request: ObservedRequest) => request.outcome.subject,
+      'subject',
+    ],
+  ] as const
+  for (const [name, detector, keyOf, kind] of perClientWindows) {
+    if (detector?.enabled !== true) continue
     const windows = createSlidingWindows<string>({
-      windowSeconds: clientsPerIp.windowSeconds,
+      windowSeconds: detector.windowSeconds,
       maxKeys: 50_000,
-      maxEntriesPerKey: clientsPerIp.threshold * 4,
+      maxEntriesPerKey: detector.threshold * 4,
       now,
     })
-    listeners.push(function detectClientsPerIp(request) {
+    listeners.push(function detectManyClients(request) {
       const clientId = request.outcome.clientId
-      if (clientId === undefined) return
-      const clients = new Set(windows.record(request.clientIp, clientId))
-      if (clients.size >= clientsPerIp.threshold) {
-        windows.reset(request.clientIp)
-        alert(
-          'clients_per_ip',
-          request,
-          { kind: 'ip', value: request.clientIp },
-          clientsPerIp.blockSeconds,
-          {
-            distinctClients: clients.size,
-          },
-        )
+      const key = keyOf(request)
+      if (clientId === undefined || key === undefined) return
+      const clients = new Set(windows.record(key, clientId))
+      if (clients.size >= detector.threshold) {
+        windows.reset(key)
+        alert(name, request, { kind, value: key }, detector.blockSeconds, {
+          distinctClients: clients.size,
+        })
       }
     })
   }

@@ -218,6 +218,7 @@ export const GatewayConfigObject = z.strictObject({
     .strictObject({
       enumeration: AbuseDetector.optional(),
       clientsPerIp: AbuseDetector.optional(),
+      clientsPerSubject: AbuseDetector.optional(),
       unexpectedHeaders: AbuseDetector.extend({
         allowHeaders: z.array(HeaderName).default([]),
       }).optional(),

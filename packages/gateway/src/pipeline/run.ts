@@ -13,6 +13,7 @@ export interface Pipeline {
   readonly clientIp: ClientIpResolver
   readonly blockList: BlockListGuard
   readonly observe: Observe
+  readonly onObserveError?: (error: unknown) => void
 }
 
 // RFC 9110 §7.6.1 (+ what must not come back from an upstream through a proxy).
@@ -119,14 +120,19 @@ export async function handle(
     const socket = incoming.socket
     if (unread) res.once('finish', () => socket?.destroySoon())
   } finally {
-    pipe.observe({
-      requestId,
-      method: incoming.method ?? '',
-      clientIp,
-      headerNames: Object.keys(incoming.headers),
-      outcome,
-      durationMs: performance.now() - started,
-    })
+    try {
+      pipe.observe({
+        requestId,
+        method: incoming.method ?? '',
+        clientIp,
+        headerNames: Object.keys(incoming.headers),
+        outcome,
+        durationMs: performance.now() - started,
+      })
+    } catch (error) {
+      // Observation must never take the gateway down; the answer has already been given.
+      pipe.onObserveError?.(error)
+    }
   }
 }
 
