@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { CsrfFailed, InvalidCookie, OriginNotAllowed } from '../errors.js'
+import { CsrfFailed, InvalidCookie, OriginNotAllowed, SessionExpired } from '../errors.js'
 import type { CookieJar } from './cookies.js'
 
 /**
@@ -41,6 +41,10 @@ export function checkCsrf(
       throw new CsrfFailed('the CSRF cookie is invalid', `csrf.${error.reason}`)
     }
     throw error
+  }
+  if (cookie.status === 'expired') {
+    // The CSRF cookie lives exactly as long as the session.
+    throw new SessionExpired('the session has expired', 'csrf.session_expired')
   }
   if (cookie.status !== 'valid') {
     throw new CsrfFailed('the CSRF cookie is missing', 'csrf.cookie_missing')

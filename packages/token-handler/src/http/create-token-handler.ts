@@ -54,7 +54,7 @@ export interface TokenHandler {
 interface Endpoint {
   readonly method: 'GET' | 'POST'
   /** After login, a state-changing call must also carry the CSRF header. */
-  readonly csrf: 'always' | 'with-session' | 'never'
+  readonly csrf: 'with-session' | 'never'
   run(req: IncomingMessage, cookieHeader: string | undefined): Promise<Reply>
 }
 
@@ -178,7 +178,8 @@ export function createTokenHandler(
       '/refresh',
       {
         method: 'POST',
-        csrf: 'always',
+        // Without any session cookie there is nothing to refresh: session_expired, not csrf_failed.
+        csrf: 'with-session',
         async run(req, cookieHeader) {
           await readBody(req, maxBody)
           const refreshed = await refreshSession(context, coordinator, cookieHeader)
@@ -235,10 +236,7 @@ export function createTokenHandler(
       if (endpoint.method === 'POST') {
         // Origin first, then CSRF: a refused request changes nothing.
         checkOrigin(origin, allowedOrigins)
-        if (
-          endpoint.csrf === 'always' ||
-          (endpoint.csrf === 'with-session' && hasSessionCookies(context, cookieHeader))
-        ) {
+        if (endpoint.csrf === 'with-session' && hasSessionCookies(context, cookieHeader)) {
           checkCsrf(cookieHeader, singleHeader(req, config.csrf.headerName), context.cookies)
         }
       } else if (origin !== undefined) {
@@ -252,7 +250,7 @@ export function createTokenHandler(
       return { route: routeName, status: reply.status, reason: 'ok' }
     } catch (error) {
       const clear =
-        error instanceof SessionExpired && route === '/refresh'
+        error instanceof SessionExpired && hasSessionCookies(context, singleHeader(req, 'cookie'))
           ? { 'set-cookie': context.cookies.clearAll() }
           : {}
       const rendered: RenderedProblem = sendProblem(res, error, { ...corsHeaders, ...clear })

@@ -85,14 +85,16 @@ export async function startMockAuthorizationServer(
 
   function record(path: string, opts: { body?: unknown; headers?: unknown }): URLSearchParams {
     const body = new URLSearchParams(typeof opts.body === 'string' ? opts.body : '')
-    const headers = (opts.headers ?? {}) as Record<string, string>
-    calls.push({ path, body, authorization: headers.authorization })
+    calls.push({ path, body, authorization: headerValue(opts.headers, 'authorization') })
     return body
   }
 
   function clientAuthenticated(call: RecordedCall | undefined): boolean {
-    const expected = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`
-    return call?.authorization === expected
+    const encoded = /^Basic (.+)$/.exec(call?.authorization ?? '')?.[1]
+    if (encoded === undefined) return false
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    const [id = '', secret = ''] = Buffer.from(encoded, 'base64').toString('utf8').split(':')
+    return decodeURIComponent(id) === CLIENT_ID && decodeURIComponent(secret) === CLIENT_SECRET
   }
 
   function outage() {
@@ -118,39 +120,37 @@ export async function startMockAuthorizationServer(
       return json(201, { request_uri: requestUri, expires_in: 60 })
     })
     .persist()
-  pool
-    .intercept({ path: '/token', method: 'POST' })
-    .reply((opts) => {
-      const body = record('/token', opts)
-      if (down !== null) return outage()
-      if (!clientAuthenticated(calls.at(-1))) return json(401, { error: 'invalid_client' })
-      if (body.get('grant_type') === 'authorization_code') {
-        const code = codes.get(body.get('code') ?? '')
-        const verifier = body.get('code_verifier') ?? ''
-        const challenge = createHash('sha256').update(verifier).digest('base64url')
-        if (code === undefined || code.used || code.challenge !== challenge) {
-          if (code !== undefined) code.used = true
-          return json(400, { error: 'invalid_grant' })
-        }
-        if (code.redirectUri !== body.get('redirect_uri'))
-          return json(400, { error: 'invalid_grant' })
-        code.used = true
-        return json(200, tokens(code.idToken))
+  const tokenScope = pool.intercept({ path: '/token', method: 'POST' }).reply((opts) => {
+    const body = record('/token', opts)
+    if (down !== null) return outage()
+    if (!clientAuthenticated(calls.at(-1))) return json(401, { error: 'invalid_client' })
+    if (body.get('grant_type') === 'authorization_code') {
+      const code = codes.get(body.get('code') ?? '')
+      const verifier = body.get('code_verifier') ?? ''
+      const challenge = createHash('sha256').update(verifier).digest('base64url')
+      if (code === undefined || code.used || code.challenge !== challenge) {
+        if (code !== undefined) code.used = true
+        return json(400, { error: 'invalid_grant' })
       }
-      if (body.get('grant_type') === 'refresh_token') {
-        const presented = body.get('refresh_token') ?? ''
-        if (!liveRefreshTokens.has(presented)) {
-          if (usedRefreshTokens.has(presented)) liveRefreshTokens.clear() // reuse: family revoked
-          return json(400, { error: 'invalid_grant' })
-        }
-        liveRefreshTokens.delete(presented)
-        usedRefreshTokens.add(presented)
-        return json(200, tokens(undefined))
+      if (code.redirectUri !== body.get('redirect_uri'))
+        return json(400, { error: 'invalid_grant' })
+      code.used = true
+      return json(200, tokens(code.idToken))
+    }
+    if (body.get('grant_type') === 'refresh_token') {
+      const presented = body.get('refresh_token') ?? ''
+      if (!liveRefreshTokens.has(presented)) {
+        if (usedRefreshTokens.has(presented)) liveRefreshTokens.clear() // reuse: family revoked
+        return json(400, { error: 'invalid_grant' })
       }
-      return json(400, { error: 'unsupported_grant_type' })
-    })
-    .delay(options.tokenDelayMs ?? 0)
-    .persist()
+      liveRefreshTokens.delete(presented)
+      usedRefreshTokens.add(presented)
+      return json(200, tokens(undefined))
+    }
+    return json(400, { error: 'unsupported_grant_type' })
+  })
+  if (options.tokenDelayMs !== undefined) tokenScope.delay(options.tokenDelayMs)
+  tokenScope.persist()
   pool
     .intercept({ path: '/revoke', method: 'POST' })
     .reply((opts) => {
@@ -210,4 +210,20 @@ export async function startMockAuthorizationServer(
     },
     close: () => agent.close(),
   }
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined
+  if (Array.isArray(headers)) {
+    for (let index = 0; index < headers.length; index += 2) {
+      if (String(headers[index]).toLowerCase() === name) return String(headers[index + 1])
+    }
+    return undefined
+  }
+  if (typeof headers === 'object' && headers !== null) {
+    for (const [key, value] of Object.entries(headers)) {
+      if (key.toLowerCase() === name) return String(value)
+    }
+  }
+  return undefined
 }
