@@ -169,15 +169,22 @@ describe('an admin', () => {
 })
 
 describe('scopes', () => {
-  it('refuses reading without orders:read (403 insufficient_scope with the needed scope)', async () => {
+  it('refuses reading without orders:read (403 insufficient_scope with the needed scope), audited', async () => {
     const res = await fx.call('/orders/ord-000001', {
-      token: await fx.sign({ scope: 'orders:write' }),
+      token: await fx.sign({ scope: 'orders:write', jti: 'jti-no-read-scope' }),
     })
     expect(res.status).toBe(403)
     expect(res.headers['www-authenticate']).toMatch(
       /error="insufficient_scope".*scope="orders:read"/,
     )
     expect(res.json()).toMatchObject({ error: 'insufficient_scope' })
+    expect(fx.auditEvents.find((event) => event.tokenId === 'jti-no-read-scope')).toMatchObject({
+      type: 'access.denied',
+      reason: 'scope.insufficient',
+      subject: 'alice',
+      clientId: 'orders-web',
+      details: { orderId: 'ord-000001', method: 'GET' },
+    })
   })
 
   it('refuses every write without orders:write, changing nothing', async () => {
@@ -266,6 +273,15 @@ describe('the JWT is verified again, whatever the gateway did', () => {
     const res = await fx.call(`/orders?access_token=${token}`)
     expect(res.status).toBe(400)
     expect(res.text).not.toContain(token)
+  })
+})
+
+describe('the audit trail', () => {
+  it('never holds a token, whatever was refused', async () => {
+    expect(fx.auditEvents.length).toBeGreaterThan(5)
+    const trail = JSON.stringify(fx.auditEvents)
+    expect(trail).not.toMatch(/eyJ[\w-]+\.[\w-]+/)
+    expect(trail).not.toMatch(/Bearer /)
   })
 })
 
