@@ -5,6 +5,7 @@ import type { RevocationBus } from './events/revocation-bus.js'
 import type { KeyEncryption } from './keys/key-encryption.js'
 import type { KeyRing } from './keys/signing-keys.js'
 import type { AuthorizationServerStore } from './store/store.js'
+import type { SplitTokenStore } from './tokens/split-tokens.js'
 
 /** The endpoint URLs, derived once from the issuer (RFC 8414 metadata uses the same values). */
 export interface EndpointUrls {
@@ -39,6 +40,7 @@ export interface ServerContext {
   readonly encryption: KeyEncryption
   readonly audit: AuditTrail
   readonly revocations: RevocationBus
+  readonly splitTokens: SplitTokenStore
   readonly urls: EndpointUrls
   readonly now: () => number
   /** The scopes the server knows: the configured ones plus the built-in OpenID ones. */

@@ -28,6 +28,7 @@ import { createCsrf } from './login/csrf.js'
 import { startMaintenance } from './maintenance.js'
 import type { AuthorizationServerStore } from './store/store.js'
 import { OPENID_SCOPES } from './tokens/scope.js'
+import { createInMemorySplitTokenStore, type SplitTokenStore } from './tokens/split-tokens.js'
 
 export interface AuthorizationServerDeps {
   readonly store: AuthorizationServerStore
@@ -38,6 +39,8 @@ export interface AuthorizationServerDeps {
   readonly audit?: AuditBus
   /** Where revocations are published (in-process by default; Redis in issue #7). */
   readonly revocations?: RevocationBus
+  /** Where split tokens' header.payload go (in-process by default; the gateway's shared state). */
+  readonly splitTokens?: SplitTokenStore
   /** Internal failures (never client mistakes): a store down, a sink failing. */
   readonly onError?: (error: unknown) => void
   /** Run the sweep and the rotation schedule on timers (default true). */
@@ -48,6 +51,8 @@ export interface AuthorizationServer {
   /** A node:http / node:https request listener. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   readonly events: { readonly audit: AuditBus; readonly revocations: RevocationBus }
+  /** The split-token store the server writes to (give a gateway the same one). */
+  readonly splitTokens: SplitTokenStore
   readonly context: ServerContext
   /** Stops timers and waits for pending audit writes. The store belongs to the caller. */
   close(): Promise<void>
@@ -92,6 +97,7 @@ export async function createAuthorizationServer(
     encryption,
     audit,
     revocations: deps.revocations ?? createInProcessRevocationBus({ onListenerError: onError }),
+    splitTokens: deps.splitTokens ?? createInMemorySplitTokenStore(now),
     urls: endpointUrls(config.issuer),
     now,
     knownScopes: new Set([...OPENID_SCOPES, ...Object.keys(config.scopes)]),
@@ -186,6 +192,7 @@ export async function createAuthorizationServer(
   return {
     handler,
     events: { audit: audit.bus, revocations: ctx.revocations },
+    splitTokens: ctx.splitTokens,
     context: ctx,
     async close() {
       maintenance?.stop()

@@ -39,4 +39,5 @@ export {
 } from './keys/signing-keys.js'
 export { createSqliteStore, migrateSqlite, type SqliteStoreOptions } from './store/sqlite.js'
 export type * from './store/store.js'
+export { createInMemorySplitTokenStore, type SplitTokenStore } from './tokens/split-tokens.js'
 export { tokenHash } from './tokens/token-hash.js'

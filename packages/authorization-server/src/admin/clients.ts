@@ -53,7 +53,7 @@ export const ClientInputSchema = z
       .default(['client_credentials']),
     scopes: z.array(z.string().regex(SCOPE_TOKEN)).default([]),
     audiences: z.array(AbsoluteUri).default([]),
-    tokenFormat: z.enum(['opaque', 'jwt']).default('opaque'),
+    tokenFormat: z.enum(['opaque', 'jwt', 'split']).default('opaque'),
     firstParty: z.boolean().default(false),
     requirePushedAuthorizationRequests: z.boolean().default(false),
     accessTokenTtlSeconds: z.number().int().min(30).max(86_400).optional(),

@@ -80,6 +80,7 @@ export function createIntrospectionEndpoint(
       return
     }
     if (accept.includes('application/jwt') && record.kind === 'access_token') {
+      // Opaque and split tokens get their JWT form signed once (see phantom.ts).
       const jwt = record.format === 'jwt' ? token : await phantom.jwtFormOf(record)
       sendText(rc.res, 200, 'application/jwt', jwt)
       return

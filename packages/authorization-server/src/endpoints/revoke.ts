@@ -17,6 +17,7 @@ export async function announceRevocations(
   for (const token of tokens) {
     await ctx.revocations.publish({
       jti: token.jti,
+      tokenId: token.jti,
       tokenHash: token.hash,
       tokenType: token.kind,
       clientId: token.clientId,

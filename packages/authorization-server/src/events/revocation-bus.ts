@@ -6,6 +6,8 @@
  */
 export interface RevocationEvent {
   readonly jti: string
+  /** The same as `jti`, under the name the gateway's revocation events use. */
+  readonly tokenId: string
   readonly tokenHash: string
   readonly tokenType: 'access_token' | 'refresh_token'
   readonly clientId: string

@@ -23,7 +23,11 @@ export type GrantType =
   | 'client_credentials'
   | 'urn:ietf:params:oauth:grant-type:token-exchange'
 
-export type TokenFormat = 'opaque' | 'jwt'
+/**
+ * `opaque`: a random reference token; `jwt`: an RFC 9068 JWT; `split`: the client holds only the
+ * JWT's signature, and the header and payload go to the split-token store for the gateway.
+ */
+export type TokenFormat = 'opaque' | 'jwt' | 'split'
 
 export interface ClientRecord {
   readonly clientId: string

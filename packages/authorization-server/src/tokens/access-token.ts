@@ -87,13 +87,22 @@ export async function issueAccessToken(
     jwt: null,
   }
   let token: string
-  if (request.client.tokenFormat === 'jwt') {
-    token = await signAccessTokenJwt(ctx, { ...base, hash: '' })
-  } else {
+  let splitHead: string | null = null
+  if (request.client.tokenFormat === 'opaque') {
     token = generateOpaque('access_token')
+  } else {
+    const jwt = await signAccessTokenJwt(ctx, { ...base, hash: '' })
+    if (request.client.tokenFormat === 'split') {
+      const lastDot = jwt.lastIndexOf('.')
+      splitHead = jwt.slice(0, lastDot)
+      token = jwt.slice(lastDot + 1)
+    } else {
+      token = jwt
+    }
   }
   const record: TokenRecord = { ...base, hash: tokenHash(token) }
   await ctx.store.insertToken(record)
+  if (splitHead !== null) await ctx.splitTokens.put(record.hash, splitHead, ttl)
   return { token, record, expiresIn: ttl }
 }
 
