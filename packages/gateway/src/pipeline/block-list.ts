@@ -54,12 +54,13 @@ export function createBlockListGuard(
   config: BlockListConfig,
   temporary: TemporaryBlocks,
 ): BlockListGuard {
-  const ips: BlockList = createAddressList(config.ips)
+  const ips: BlockList | undefined =
+    config.ips.length === 0 ? undefined : createAddressList(config.ips)
   const clientIds = new Set(config.clientIds)
   const subjects = new Set(config.subjects)
   return {
     checkIp(ip) {
-      if (addressIn(ips, ip)) throw new Blocked('block.ip')
+      if (ips !== undefined && addressIn(ips, ip)) throw new Blocked('block.ip')
       if (temporary.size > 0 && temporary.isBlocked('ip', ip)) throw new Blocked('block.abuse')
     },
     checkPrincipal(who) {
