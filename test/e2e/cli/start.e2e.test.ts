@@ -21,6 +21,32 @@ function capture(): Writable {
   })
 }
 
+function get(url: string, token?: string) {
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+    (resolve, reject) => {
+      const req = request(
+        url,
+        {
+          ca,
+          agent: false,
+          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          let text = ''
+          res.on('data', (chunk) => {
+            text += chunk
+          })
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+          )
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    },
+  )
+}
+
 function post(url: string, form: Record<string, string>, basic?: string) {
   return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
     const body = new URLSearchParams(form).toString()
@@ -90,6 +116,51 @@ describe('gatehouse start', () => {
     )
     expect(refused.status).toBe(401)
     expect(refused.body.error).toBe('invalid_client')
+  })
+
+  it('puts the gateway in front of the echo upstream: opaque token in, JWT out (phantom token)', async () => {
+    const secret = /demo-partner\s+secret (\S+)/.exec(output)?.[1]
+    const issued = await post(
+      `${stack.issuer}/token`,
+      { grant_type: 'client_credentials', scope: 'echo', resource: 'urn:gatehouse:api:echo' },
+      `demo-partner:${secret}`,
+    )
+    const opaque = issued.body.access_token as string
+    expect(opaque).toMatch(/^gat_/)
+    const echoed = await get(`${stack.gatewayUrl}/echo/hello`, opaque)
+    expect(echoed.status).toBe(200)
+    const seen = JSON.parse(echoed.body) as { path: string; headers: Record<string, string> }
+    expect(seen.path).toBe('/echo/hello')
+    expect(seen.headers.authorization).toMatch(/^Bearer eyJ/)
+    expect(seen.headers.authorization).not.toContain(opaque)
+
+    const missing = await get(`${stack.gatewayUrl}/echo/hello`)
+    expect(missing.status).toBe(401)
+    expect(String(missing.headers['www-authenticate'])).toMatch(/^Bearer /)
+    expect((await get(`${stack.gatewayUrl}/echo/hello`, 'gat_not-a-real-token')).status).toBe(401)
+
+    // The `limited` route allows a few requests per 10 s per client, then 429 with Retry-After.
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++)
+      statuses.push((await get(`${stack.gatewayUrl}/limited/x`, opaque)).status)
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200])
+    expect(statuses.slice(3)).toEqual([429, 429])
+  })
+
+  it('refuses a token without the route scope (403 insufficient_scope)', async () => {
+    const secret = /demo-partner\s+secret (\S+)/.exec(output)?.[1]
+    const issued = await post(
+      `${stack.issuer}/token`,
+      {
+        grant_type: 'client_credentials',
+        scope: 'orders:read',
+        resource: 'urn:gatehouse:api:echo',
+      },
+      `demo-partner:${secret}`,
+    )
+    const refused = await get(`${stack.gatewayUrl}/echo/hello`, issued.body.access_token as string)
+    expect(refused.status).toBe(403)
+    expect(String(refused.headers['www-authenticate'])).toContain('insufficient_scope')
   })
 
   it('reuses its data on a second start: same CA, same demo passwords', async () => {

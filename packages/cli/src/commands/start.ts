@@ -1,8 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { relative } from 'node:path'
+import { createAuditBus } from '@gatehouse/audit'
+import { createOrdersApi } from '@gatehouse/example-orders-api'
+import { connectRevocationSource, createGateway, loadGatewayConfig } from '@gatehouse/gateway'
 import pino from 'pino'
-import { startDevAuthorizationServer } from '../dev-stack/authorization-server.js'
-import { DEMO_CLIENTS, DEMO_USERS } from '../dev-stack/demo.js'
+import { clientKeyFile, startDevAuthorizationServer } from '../dev-stack/authorization-server.js'
+import { DEMO_CLIENTS, DEMO_USERS, ECHO_AUDIENCE, ORDERS_AUDIENCE } from '../dev-stack/demo.js'
+import { echoHandler } from '../dev-stack/echo-upstream.js'
+import { DEV_ROUTES, devGatewayConfig } from '../dev-stack/gateway-config.js'
 import { type Listening, listenHttps } from '../dev-stack/listen.js'
 import { createPrefixedOutput } from '../dev-stack/logging.js'
 import { loadDevTls } from '../dev-stack/tls.js'
@@ -16,10 +21,18 @@ export interface StartOptions {
   readonly out?: NodeJS.WritableStream
 }
 
-export const FIXED_PORTS = { authorizationServer: 8443 } as const
+export const FIXED_PORTS = {
+  authorizationServer: 8443,
+  gateway: 8444,
+  ordersApi: 8447,
+  echo: 8448,
+  metrics: 9464,
+} as const
 
 export interface RunningStack {
   readonly issuer: string
+  readonly gatewayUrl: string
+  readonly metricsUrl: string
   close(): Promise<void>
 }
 
@@ -76,18 +89,85 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
       write: (event) => asLog.info({ audit: event }, event.type),
     })
 
+    // The orders API: reachable only over mTLS with the gateway's client certificate.
+    const ordersAudit = createAuditBus()
+    const ordersLog = pino({ base: { component: 'orders-api' } }, output.stream('orders-api'))
+    ordersAudit.subscribe({ write: (event) => ordersLog.info({ audit: event }, event.type) })
+    const ordersApi = await createOrdersApi({
+      issuer,
+      audience: ORDERS_AUDIENCE,
+      keys: { jwksUri: `${issuer}/jwks`, ca: tls.ca },
+      tls: {
+        cert: tls.server.cert,
+        key: tls.server.key,
+        clientCa: tls.ca,
+        allowedClientCommonNames: ['gatehouse-gateway'],
+      },
+      port: port(FIXED_PORTS.ordersApi),
+      audit: ordersAudit,
+      logger: ordersLog,
+    })
+    const orders = await ordersApi.listen()
+    closers.push(() => ordersApi.close())
+
+    // The echo upstream (method, path and headers it received), for seeing what the gateway forwards.
+    const echo = await listenHttps(echoHandler, tls.server, port(FIXED_PORTS.echo))
+    closers.push(echo.close)
+
+    // The gateway: every auth method, in front of both; revocations reach it in-process.
+    const gatewayLog = pino({ base: { component: 'gateway' } }, output.stream('gateway'))
+    const gatewayAudit = createAuditBus()
+    gatewayAudit.subscribe({ write: (event) => gatewayLog.info({ audit: event }, event.type) })
+    const gatewayConfig = loadGatewayConfig(
+      devGatewayConfig({
+        port: port(FIXED_PORTS.gateway),
+        adminPort: port(FIXED_PORTS.metrics),
+        issuer,
+        ca: tls.ca,
+        serverCert: tls.server.cert,
+        gatewayClientCert: tls.gatewayClient.cert,
+        ordersUrl: `https://localhost:${orders.port}`,
+        echoUrl: `https://localhost:${echo.port}`,
+      }),
+      {
+        env: {
+          GATEHOUSE_TLS_KEY: tls.server.key,
+          GATEHOUSE_GATEWAY_CLIENT_KEY: tls.gatewayClient.key,
+          GATEHOUSE_GATEWAY_CLIENT_SECRET:
+            workspace.secrets.clientSecrets['gatehouse-gateway'] ?? '',
+        },
+      },
+    )
+    const gateway = createGateway(gatewayConfig, { logger: gatewayLog, audit: gatewayAudit })
+    const gatewayAddress = await gateway.listen()
+    closers.push(() => gateway.close())
+    const disconnect = connectRevocationSource(as.server.events.revocations, gateway.state)
+    closers.push(async () => disconnect())
+    const gatewayUrl = gatewayAddress.url.replace('127.0.0.1', 'localhost')
+    const metricsUrl = `${gatewayAddress.adminUrl ?? ''}/metrics`
+
+    const caFile = relative(process.cwd(), tls.caCertFile) || tls.caCertFile
+    const credentialOf = (clientId: string, method: string) =>
+      method === 'private_key_jwt'
+        ? `key ${relative(process.cwd(), clientKeyFile(workspace, clientId))}`
+        : method === 'none'
+          ? 'public client, no secret'
+          : `secret ${workspace.secrets.clientSecrets[clientId] ?? '?'}`
     const summary = [
       '',
       'Gatehouse is running.',
       '',
       `  authorization server  ${issuer}`,
       `    discovery           ${issuer}/.well-known/openid-configuration`,
-      `  local CA certificate  ${relative(process.cwd(), tls.caCertFile) || tls.caCertFile}`,
+      `  gateway               ${gatewayUrl}`,
+      `    metrics             ${metricsUrl}`,
+      `  orders API (mTLS)     ${orders.url}  (only the gateway's client certificate gets in)`,
+      `  local CA certificate  ${caFile}`,
       '',
       '  demo clients:',
       ...DEMO_CLIENTS.map(
         (client) =>
-          `    ${client.clientId.padEnd(20)} secret ${workspace.secrets.clientSecrets[client.clientId] ?? '(none)'}  — ${client.purpose}`,
+          `    ${client.clientId.padEnd(20)} ${credentialOf(client.clientId, client.tokenEndpointAuthMethod)}  — ${client.purpose}`,
       ),
       '',
       '  demo users:',
@@ -98,17 +178,27 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
           }`,
       ),
       '',
+      '  routes:',
+      ...DEV_ROUTES.map(
+        (route) =>
+          `    ${route.name.padEnd(16)} ${route.method} ${gatewayUrl}${route.path}  (${route.auth}${route.scope === '' ? '' : `, scope ${route.scope}`})`,
+      ),
+      '',
       '  try:',
-      `    curl --cacert ${relative(process.cwd(), tls.caCertFile)} -u demo-partner:${workspace.secrets.clientSecrets['demo-partner'] ?? '…'} \\`,
-      `         -d grant_type=client_credentials -d scope=orders:read ${issuer}/token`,
+      `    TOKEN=$(curl -s --cacert ${caFile} -u demo-partner:${workspace.secrets.clientSecrets['demo-partner'] ?? '…'} \\`,
+      `            -d grant_type=client_credentials -d scope=echo -d resource=${ECHO_AUDIENCE} ${issuer}/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')`,
+      `    curl --cacert ${caFile} -H "Authorization: Bearer $TOKEN" ${gatewayUrl}/echo/hello`,
+      `    curl --cacert ${caFile} -i ${gatewayUrl}/echo/hello          # no token: 401`,
       '',
       'Press Ctrl-C to stop.',
       '',
     ]
     out.write(`${summary.join('\n')}\n`)
-    log.info({ issuer }, 'dev stack started')
+    log.info({ issuer, gatewayUrl }, 'dev stack started')
     return {
       issuer,
+      gatewayUrl,
+      metricsUrl,
       async close() {
         for (const close of closers.reverse()) await close().catch(() => {})
       },

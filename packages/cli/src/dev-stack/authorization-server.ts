@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   type AuthorizationServer,
@@ -11,6 +12,7 @@ import {
   resolveSecrets,
   rotateClientSecret,
 } from '@gatehouse/authorization-server'
+import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import { DEMO_CLIENTS, DEMO_SCOPES, DEMO_USERS } from './demo.js'
 import { type DevWorkspace, randomPassword, rememberSecrets } from './workspace.js'
 
@@ -68,7 +70,12 @@ async function ensureDemoData(
   for (const demo of DEMO_CLIENTS) {
     const existing = await store.getClient(demo.clientId)
     if (existing === null) {
+      const jwks =
+        demo.tokenEndpointAuthMethod === 'private_key_jwt'
+          ? { keys: [await loadOrCreateClientKey(workspace, demo.clientId)] }
+          : undefined
       const { clientSecret } = await createClient(store, {
+        ...(jwks === undefined ? {} : { jwks }),
         clientId: demo.clientId,
         name: demo.name,
         tokenEndpointAuthMethod: demo.tokenEndpointAuthMethod,
@@ -105,4 +112,30 @@ async function ensureDemoData(
   }
   if (Object.keys(clientSecrets).length + Object.keys(userPasswords).length === 0) return workspace
   return rememberSecrets(workspace, { clientSecrets, userPasswords, totpSecrets })
+}
+
+/** Where a private_key_jwt demo client's private key lives (a JWK file, mode 0600). */
+export function clientKeyFile(workspace: DevWorkspace, clientId: string): string {
+  return join(workspace.root, 'keys', `${clientId}.private.jwk.json`)
+}
+
+/** Loads or makes the demo client's ES256 key pair; returns the public JWK to register. */
+async function loadOrCreateClientKey(workspace: DevWorkspace, clientId: string): Promise<JWK> {
+  const file = clientKeyFile(workspace, clientId)
+  let privateJwk: JWK
+  try {
+    privateJwk = JSON.parse(await readFile(file, 'utf8')) as JWK
+  } catch {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    privateJwk = {
+      ...(await exportJWK(privateKey)),
+      kid: `${clientId}-1`,
+      alg: 'ES256',
+      use: 'sig',
+    }
+    await mkdir(join(workspace.root, 'keys'), { recursive: true, mode: 0o700 })
+    await writeFile(file, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 })
+  }
+  const { d: _d, ...publicJwk } = privateJwk
+  return publicJwk
 }

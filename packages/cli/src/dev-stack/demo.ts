@@ -60,6 +60,29 @@ export const DEMO_CLIENTS: readonly DemoClient[] = [
     audiences: [ORDERS_AUDIENCE, ECHO_AUDIENCE],
   },
   {
+    clientId: 'demo-cli',
+    name: 'Demo command-line app (public client)',
+    purpose:
+      'a public client (no secret): authorization code + PKCE with a loopback redirect URI, as a native app does',
+    tokenEndpointAuthMethod: 'none',
+    tokenFormat: 'opaque',
+    grantTypes: ['authorization_code', 'refresh_token'],
+    scopes: ['openid', 'profile', 'offline_access', 'orders:read', 'orders:write'],
+    audiences: [ORDERS_AUDIENCE],
+    redirectUris: ['http://127.0.0.1:8765/callback'],
+  },
+  {
+    clientId: 'demo-service-jwt',
+    name: 'Demo service (private_key_jwt)',
+    purpose:
+      'a confidential client that authenticates with a signed JWT assertion (private_key_jwt, RFC 7523) instead of a secret',
+    tokenEndpointAuthMethod: 'private_key_jwt',
+    tokenFormat: 'jwt',
+    grantTypes: ['client_credentials'],
+    scopes: ['orders:read', 'echo'],
+    audiences: [ORDERS_AUDIENCE, ECHO_AUDIENCE],
+  },
+  {
     clientId: 'gatehouse-gateway',
     name: 'Gatehouse gateway (introspection)',
     purpose: 'the gateway itself: introspects opaque tokens to get their JWT form (phantom token)',

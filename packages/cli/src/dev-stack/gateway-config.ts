@@ -1,0 +1,150 @@
+import type { GatewayConfigInput } from '@gatehouse/gateway'
+import { ECHO_AUDIENCE, ORDERS_AUDIENCE } from './demo.js'
+
+export interface DevGatewayPlan {
+  readonly port: number
+  readonly adminPort: number
+  readonly issuer: string
+  readonly ca: string
+  readonly serverCert: string
+  readonly gatewayClientCert: string
+  readonly ordersUrl: string
+  readonly echoUrl: string
+}
+
+/** A route of the demo set as `dev.json` describes it (besides the gateway's own config). */
+export interface DevRoute {
+  readonly name: string
+  readonly path: string
+  readonly method: 'GET' | 'POST'
+  readonly auth: 'jwt' | 'phantom' | 'split' | 'cookie' | 'public'
+  readonly scope: string
+  readonly audience: string
+}
+
+/** Every auth method of the gateway, in front of the orders API (mTLS) and the echo upstream. */
+export const DEV_ROUTES: readonly DevRoute[] = [
+  {
+    name: 'orders-phantom',
+    path: '/api/orders/ord-000001',
+    method: 'GET',
+    auth: 'phantom',
+    scope: 'orders:read',
+    audience: ORDERS_AUDIENCE,
+  },
+  {
+    name: 'orders-jwt',
+    path: '/internal/orders/ord-000001',
+    method: 'GET',
+    auth: 'jwt',
+    scope: 'orders:read',
+    audience: ORDERS_AUDIENCE,
+  },
+  {
+    name: 'echo',
+    path: '/echo/hello',
+    method: 'GET',
+    auth: 'phantom',
+    scope: 'echo',
+    audience: ECHO_AUDIENCE,
+  },
+  {
+    name: 'limited',
+    path: '/limited/hello',
+    method: 'GET',
+    auth: 'phantom',
+    scope: 'echo',
+    audience: ECHO_AUDIENCE,
+  },
+  { name: 'public', path: '/public/hello', method: 'GET', auth: 'public', scope: '', audience: '' },
+]
+
+const WRITE_SCOPES = { POST: ['orders:write'], PATCH: ['orders:write'], DELETE: ['orders:write'] }
+
+/** The dev stack's gateway configuration (the same schema a YAML file would give). */
+export function devGatewayConfig(plan: DevGatewayPlan): GatewayConfigInput {
+  const issuerRef = 'gatehouse'
+  return {
+    listen: {
+      host: '127.0.0.1',
+      port: plan.port,
+      tls: { cert: { pem: plan.serverCert }, key: { env: 'GATEHOUSE_TLS_KEY' } },
+    },
+    admin: { host: '127.0.0.1', port: plan.adminPort },
+    issuers: {
+      [issuerRef]: {
+        issuer: plan.issuer,
+        jwksUri: `${plan.issuer}/jwks`,
+        ca: { pem: plan.ca },
+        algorithms: ['ES256'],
+        introspection: {
+          endpoint: `${plan.issuer}/introspect`,
+          clientId: 'gatehouse-gateway',
+          clientSecret: { env: 'GATEHOUSE_GATEWAY_CLIENT_SECRET' },
+        },
+      },
+    },
+    upstreams: {
+      orders: {
+        url: plan.ordersUrl,
+        ca: { pem: plan.ca },
+        clientCertificate: {
+          cert: { pem: plan.gatewayClientCert },
+          key: { env: 'GATEHOUSE_GATEWAY_CLIENT_KEY' },
+        },
+      },
+      echo: { url: plan.echoUrl, ca: { pem: plan.ca } },
+    },
+    routes: [
+      {
+        id: 'orders-phantom',
+        match: { path: '/api/orders/**', methods: ['GET', 'POST', 'PATCH', 'DELETE'] },
+        upstream: 'orders',
+        auth: { method: 'phantom', issuer: issuerRef, audience: ORDERS_AUDIENCE },
+        scopes: { GET: ['orders:read'], ...WRITE_SCOPES },
+        contentTypes: ['application/json'],
+        maxBodyBytes: 16_384,
+        rateLimits: [{ name: 'orders-per-client', key: 'client', limit: 600, windowSeconds: 60 }],
+        rewrite: { stripPrefix: '/api' },
+      },
+      {
+        id: 'orders-jwt',
+        match: { path: '/internal/orders/**', methods: ['GET', 'POST', 'PATCH', 'DELETE'] },
+        upstream: 'orders',
+        auth: { method: 'jwt', issuer: issuerRef, audience: ORDERS_AUDIENCE },
+        scopes: { GET: ['orders:read'], ...WRITE_SCOPES },
+        contentTypes: ['application/json'],
+        maxBodyBytes: 16_384,
+        rateLimits: [
+          { name: 'internal-per-client', key: 'client', limit: 1200, windowSeconds: 60 },
+        ],
+        rewrite: { stripPrefix: '/internal' },
+      },
+      {
+        id: 'echo',
+        match: { path: '/echo/**', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] },
+        upstream: 'echo',
+        auth: { method: 'phantom', issuer: issuerRef, audience: ECHO_AUDIENCE },
+        scopes: { GET: ['echo'], POST: ['echo'], PUT: ['echo'], PATCH: ['echo'], DELETE: ['echo'] },
+        rateLimits: [{ name: 'echo-per-client', key: 'client', limit: 600, windowSeconds: 60 }],
+      },
+      {
+        id: 'limited',
+        match: { path: '/limited/**', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'phantom', issuer: issuerRef, audience: ECHO_AUDIENCE },
+        scopes: { GET: ['echo'] },
+        // A low demo limit: a few requests per 10 s per client, to see 429 and RateLimit headers.
+        rateLimits: [{ name: 'limited-demo', key: 'client', limit: 3, windowSeconds: 10 }],
+      },
+      {
+        id: 'public',
+        match: { path: '/public/**', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'public' },
+        rateLimits: [{ name: 'public-per-ip', key: 'ip', limit: 120, windowSeconds: 60 }],
+      },
+    ],
+    abuse: { enumeration: { windowSeconds: 60, threshold: 20, blockSeconds: 300 } },
+  }
+}
