@@ -11,7 +11,18 @@ import {
 let stack: GatewayStack
 
 beforeAll(async () => {
-  stack = await startGatewayStack()
+  stack = await startGatewayStack((config) => {
+    config.issuers = {
+      ...config.issuers,
+      unreachable: { issuer: 'https://down.test', jwksUri: 'https://127.0.0.1:1/jwks' },
+    }
+    config.routes.unshift({
+      id: 'issuer-down',
+      match: { path: '/issuer-down/**', methods: ['GET'] },
+      upstream: 'echo',
+      auth: { method: 'jwt', issuer: 'unreachable', audience: 'https://api.test/status' },
+    })
+  })
 })
 afterAll(async () => {
   await stack?.close()
@@ -144,6 +155,13 @@ describe('jwt route', () => {
       scopes_supported: ['admin', 'orders:read', 'orders:write'],
       bearer_methods_supported: ['header'],
     })
+  })
+
+  it('answers 503 problem+json, not 401, when the issuer keys cannot be fetched', async () => {
+    const res = await call('/issuer-down/1', await stack.issuer.sign())
+    expect(res.status).toBe(503)
+    expect(res.headers['content-type']).toBe('application/problem+json')
+    expect(res.headers['www-authenticate']).toBeUndefined()
   })
 
   it('never accepts the token from the query string', async () => {

@@ -148,7 +148,10 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
     }
   }
 
-  const resources = new Map<string, { resource: string; issuer: string; scopes: Set<string> }>()
+  const resources = new Map<
+    string,
+    { resource: string; issuers: Set<string>; scopes: Set<string> }
+  >()
   const matchers: RouteMatcher[] = settings.routes.map((route) => {
     const upstream = upstreams.get(route.upstream)
     if (upstream === undefined) throw new TypeError(`unknown upstream ${route.upstream}`)
@@ -159,9 +162,11 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       const issuer = settings.issuers[route.auth.issuer]
       const entry = resources.get(path) ?? {
         resource: route.auth.audience,
-        issuer: issuer?.authorizationServer ?? issuer?.issuer ?? '',
+        issuers: new Set<string>(),
         scopes: new Set<string>(),
       }
+      const authorizationServer = issuer?.authorizationServer ?? issuer?.issuer
+      if (authorizationServer !== undefined) entry.issuers.add(authorizationServer)
       for (const scopes of Object.values(route.scopes)) {
         for (const scope of scopes ?? []) entry.scopes.add(scope)
       }
@@ -191,7 +196,7 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       path,
       JSON.stringify({
         resource: entry.resource,
-        authorization_servers: [entry.issuer],
+        authorization_servers: [...entry.issuers],
         scopes_supported: [...entry.scopes].sort(),
         bearer_methods_supported: ['header'],
       }),
