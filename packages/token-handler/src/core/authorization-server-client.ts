@@ -124,6 +124,14 @@ function unavailable(error: unknown, stage: string): AuthorizationServerUnavaila
       { cause: error },
     )
   }
+  if (error instanceof oauth.OperationProcessingError && statusOf(error.cause) === 503) {
+    return new AuthorizationServerUnavailable(
+      'the authorization server is unavailable',
+      `${stage}.server_unavailable`,
+      'unreachable',
+      { cause: error },
+    )
+  }
   if (error instanceof oauth.OperationProcessingError || error instanceof SyntaxError) {
     return new AuthorizationServerUnavailable(
       'the authorization server answered unexpectedly',
@@ -139,4 +147,10 @@ function unavailable(error: unknown, stage: string): AuthorizationServerUnavaila
     'unreachable',
     { cause: error },
   )
+}
+
+/** The HTTP status of a Response (undici's or the global one) that oauth4webapi attached. */
+function statusOf(cause: unknown): number | undefined {
+  if (typeof cause !== 'object' || cause === null || !('status' in cause)) return undefined
+  return typeof cause.status === 'number' ? cause.status : undefined
 }

@@ -212,7 +212,24 @@ function openLoginCookie(context: TokenHandlerContext, cookieHeader: string | un
   if (opened.status !== 'valid') {
     throw new LoginFailed('no login was started in this browser, or it timed out', 'login.no_login')
   }
-  return JSON.parse(opened.value) as LoginState
+  return parseLoginState(opened.value)
+}
+
+function parseLoginState(json: string): LoginState {
+  try {
+    const parsed = JSON.parse(json) as Partial<Record<keyof LoginState, unknown>>
+    const { state, codeVerifier, nonce } = parsed
+    if (
+      typeof state === 'string' &&
+      typeof codeVerifier === 'string' &&
+      typeof nonce === 'string'
+    ) {
+      return { state, codeVerifier, nonce }
+    }
+  } catch {
+    // fall through: a login cookie sealed by us always parses; anything else is refused
+  }
+  throw new LoginFailed('the login cookie is not valid', 'login.cookie_payload')
 }
 
 function isTokenCheck(error: oauth.OperationProcessingError): boolean {

@@ -179,6 +179,12 @@ describe('POST /refresh', () => {
     const failing = await browser.send('POST', '/refresh', { csrf })
     expect([failing.status, failing.body.code]).toEqual([502, 'authorization_server_unavailable'])
     expect(failing.setCookies).toEqual([])
+    harness.as.goDown('http-503')
+    const overloaded = await browser.send('POST', '/refresh', { csrf })
+    expect([overloaded.status, overloaded.body.code]).toEqual([
+      503,
+      'authorization_server_unavailable',
+    ])
   })
 
   it('answers session_expired after the absolute session lifetime, however often it refreshed', async () => {

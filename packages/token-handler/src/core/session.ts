@@ -1,6 +1,7 @@
 import type * as oauth from 'oauth4webapi'
 import { InvalidCookie } from '../errors.js'
 import { secondsUntil, type TokenHandlerContext } from './context.js'
+import { cookieValues } from './cookies.js'
 
 /**
  * The session as the SPA sees it, and the cookies that carry it. The ID-token cookie marks the
@@ -63,10 +64,9 @@ export function hasSessionCookies(
   cookieHeader: string | undefined,
 ): boolean {
   if (cookieHeader === undefined) return false
-  for (const kind of ['access', 'refresh', 'id', 'csrf'] as const) {
-    if (cookieHeader.includes(`${context.cookies.specs[kind].name}=`)) return true
-  }
-  return false
+  return (['access', 'refresh', 'id', 'csrf'] as const).some(
+    (kind) => cookieValues(cookieHeader, context.cookies.specs[kind].name).length > 0,
+  )
 }
 
 function openQuietly(

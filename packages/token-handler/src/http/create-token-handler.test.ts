@@ -1,3 +1,4 @@
+import { type AuditEvent, createAuditBus } from '@gatehouse/audit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { APP_ORIGIN, type Harness, startHarness } from '../test-support/harness.js'
 
@@ -115,5 +116,25 @@ describe('HTTP surface', () => {
       status: 403,
       reason: 'origin.not_allowed',
     })
+  })
+})
+
+describe('audit trail', () => {
+  it('emits session.started, token.refreshed and session.ended with the subject, never a token', async () => {
+    const audit = createAuditBus()
+    const events: AuditEvent[] = []
+    audit.subscribe({ write: (event) => void events.push(event) })
+    harness = await startHarness({ audit })
+    const browser = harness.browser()
+    const csrf = await browser.login('user-7')
+    await browser.send('POST', '/refresh', { csrf })
+    await browser.send('POST', '/logout', { csrf })
+    expect(events.map((event) => [event.type, event.component, event.outcome])).toEqual([
+      ['session.started', 'token-handler', 'success'],
+      ['token.refreshed', 'token-handler', 'success'],
+      ['session.ended', 'token-handler', 'success'],
+    ])
+    expect(events[0]?.subject).toBe('user-7')
+    expect(JSON.stringify(events)).not.toMatch(/gat_|grt_|eyJ/)
   })
 })

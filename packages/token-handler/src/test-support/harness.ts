@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { AuditBus } from '@gatehouse/audit'
 import { type Dispatcher, request } from 'undici'
 import { parseTokenHandlerConfig, type TokenHandlerConfigInput } from '../config/schema.js'
 import type { CookieKey } from '../core/cookie-crypto.js'
@@ -82,6 +83,7 @@ export async function startHarness(
     readonly as?: MockAuthorizationServerOptions
     readonly cookieKeys?: CookieKey[]
     readonly now?: () => number
+    readonly audit?: AuditBus
   } = {},
 ): Promise<Harness> {
   const as = await startMockAuthorizationServer(options.as)
@@ -92,6 +94,7 @@ export async function startHarness(
     secrets: { cookieKeys, clientSecret: CLIENT_SECRET },
     dispatcher: as.agent,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
     onOutcome: (outcome) => outcomes.push(outcome),
   })
   const server: Server = createServer(tokenHandler.handler)

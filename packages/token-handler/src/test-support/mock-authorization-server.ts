@@ -34,7 +34,7 @@ export interface MockAuthorizationServer {
   /** Plays the user logging in: returns the URL the browser would land on. */
   authorize(authorizationUrl: string, subject?: string): Promise<string>
   /** Makes the next calls fail at the transport level (the server is down). */
-  goDown(kind: 'unreachable' | 'http-500'): void
+  goDown(kind: 'unreachable' | 'http-500' | 'http-503'): void
   close(): Promise<void>
 }
 
@@ -58,7 +58,7 @@ export async function startMockAuthorizationServer(
   const codes = new Map<string, IssuedCode>()
   const liveRefreshTokens = new Set<string>()
   const usedRefreshTokens = new Set<string>()
-  let down: 'unreachable' | 'http-500' | null = null
+  let down: 'unreachable' | 'http-500' | 'http-503' | null = null
   const accessSeconds = options.accessTokenSeconds ?? 300
 
   const metadata = {
@@ -99,7 +99,7 @@ export async function startMockAuthorizationServer(
 
   function outage() {
     if (down === 'unreachable') throw new Error('connect ECONNREFUSED')
-    return { statusCode: 500, data: 'internal error' }
+    return { statusCode: down === 'http-503' ? 503 : 500, data: 'unavailable' }
   }
 
   pool
