@@ -22,6 +22,15 @@ export class BadRequestPath extends GatewayError {
   }
 }
 
+export class UnexpectedParameter extends GatewayError {
+  readonly code = 'bad_request'
+  readonly status = 400
+  readonly reason = 'request.unexpected_param'
+  constructor() {
+    super('the request has a query parameter this API does not take')
+  }
+}
+
 export class RouteNotFound extends GatewayError {
   readonly code = 'not_found'
   readonly status = 404

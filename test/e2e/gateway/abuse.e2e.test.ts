@@ -9,7 +9,24 @@ beforeAll(async () => {
     config.abuse = {
       enumeration: { windowSeconds: 60, threshold: 6, blockSeconds: 300 },
       clientsPerIp: { windowSeconds: 60, threshold: 4, blockSeconds: 0 },
+      unexpectedParams: { windowSeconds: 60, threshold: 3, blockSeconds: 0 },
     }
+    config.routes.unshift(
+      {
+        id: 'search',
+        match: { path: '/search', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'public' },
+        queryParams: { allow: ['q', 'page'] },
+      },
+      {
+        id: 'strict-search',
+        match: { path: '/strict-search', methods: ['GET'] },
+        upstream: 'echo',
+        auth: { method: 'public' },
+        queryParams: { allow: ['q'], refuseUnexpected: true },
+      },
+    )
   })
 })
 afterAll(async () => {
@@ -45,6 +62,28 @@ describe('abuse detectors on live traffic', () => {
         })
       ).status,
     ).toBe(200)
+  })
+
+  it('alerts on repeated query parameters the route does not take, and can refuse them', async () => {
+    expect((await request(`${stack.url}/search?q=a&page=2`, stack.ca)).status).toBe(200)
+    expect(stack.auditEvents.some((event) => event.reason === 'abuse.unexpected_params')).toBe(
+      false,
+    )
+    for (const probe of ['admin=true', 'debug=1', 'role=admin']) {
+      expect((await request(`${stack.url}/search?q=a&${probe}`, stack.ca)).status).toBe(200)
+    }
+    expect(
+      stack.auditEvents.find((event) => event.reason === 'abuse.unexpected_params'),
+    ).toMatchObject({
+      type: 'abuse.detected',
+      ip: '127.0.0.1',
+    })
+    const before = stack.upstream.received.length
+    const refused = await request(`${stack.url}/strict-search?q=a&admin=true`, stack.ca)
+    expect(refused.status).toBe(400)
+    expect(refused.headers['content-type']).toBe('application/problem+json')
+    expect(stack.upstream.received.length).toBe(before)
+    expect((await request(`${stack.url}/strict-search?q=a`, stack.ca)).status).toBe(200)
   })
 
   it('alerts on many client ids from one address', async () => {

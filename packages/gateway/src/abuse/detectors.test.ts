@@ -86,6 +86,15 @@ describe('abuse detectors', () => {
     expect(blocks.isBlocked('subject', 'eve')).toBe(true)
   })
 
+  it('flags repeated requests with query parameters outside the route list', () => {
+    const { feed, events } = setUp({ unexpectedParams: { ...detector, threshold: 2 } })
+    feed({ clientId: 'p' })
+    feed({ clientId: 'p', unexpectedParams: true })
+    expect(events).toEqual([])
+    feed({ clientId: 'p', unexpectedParams: true })
+    expect(events[0]).toMatchObject({ reason: 'abuse.unexpected_params', clientId: 'p' })
+  })
+
   it('flags repeated requests with headers outside the allow-list, but not allowed ones', async () => {
     const { feed, events, metrics } = setUp({
       unexpectedHeaders: { ...detector, threshold: 3, blockSeconds: 0, allowHeaders: ['X-Tenant'] },

@@ -14,7 +14,12 @@ export interface AbuseDeps {
   readonly now?: () => number
 }
 
-type Detector = 'enumeration' | 'clients_per_ip' | 'clients_per_subject' | 'unexpected_headers'
+type Detector =
+  | 'enumeration'
+  | 'clients_per_ip'
+  | 'clients_per_subject'
+  | 'unexpected_headers'
+  | 'unexpected_params'
 
 // Headers any well-behaved client may send; the unexpected-headers detector adds the configured ones.
 const ORDINARY_HEADERS = [
@@ -62,7 +67,9 @@ const ORDINARY_HEADERS = [
  *  - `clientsPerIp` / `clientsPerSubject`: many client ids from one address or one user
  *    (rotating credentials to dodge rate limits);
  *  - `unexpectedHeaders`: requests carrying headers outside the allow-list (probing for
- *    debug or override switches such as `X-Original-URL`).
+ *    debug or override switches such as `X-Original-URL`);
+ *  - `unexpectedParams`: requests with query parameters outside the route's `queryParams` list
+ *    (probing for mass-assignment or debug switches such as `?admin=true`).
  * Each raises an alert — a warn log line, a metric and an `abuse.detected` audit event — and, when
  * `blockSeconds` is set, a temporary block of the offender.
  */
@@ -190,6 +197,25 @@ export function createAbuseDetectors(
       if (hits >= unexpected.threshold) {
         windows.reset(key)
         alert('unexpected_headers', request, offender, unexpected.blockSeconds, { requests: hits })
+      }
+    })
+  }
+  const params = settings.unexpectedParams
+  if (params?.enabled) {
+    const windows = createSlidingWindows<true>({
+      windowSeconds: params.windowSeconds,
+      maxKeys: 50_000,
+      maxEntriesPerKey: params.threshold * 2,
+      now,
+    })
+    listeners.push(function detectUnexpectedParams(request) {
+      if (request.outcome.unexpectedParams !== true) return
+      const offender = offenderOf(request)
+      const key = `${offender.kind}:${offender.value}`
+      const hits = windows.record(key, true).length
+      if (hits >= params.threshold) {
+        windows.reset(key)
+        alert('unexpected_params', request, offender, params.blockSeconds, { requests: hits })
       }
     })
   }

@@ -14,7 +14,7 @@ import {
 } from '../pipeline/authenticate/phantom.js'
 import { createPublicAuthenticator } from '../pipeline/authenticate/public.js'
 import { createSplitAuthenticator } from '../pipeline/authenticate/split.js'
-import { createAuthorizer } from '../pipeline/authorize.js'
+import { createAuthorizer, createParamCheck } from '../pipeline/authorize.js'
 import { createUpstreamClient, type UpstreamClient } from '../pipeline/forward.js'
 import { createLimiter } from '../pipeline/limit.js'
 import { compilePathPattern, type RouteMatcher, type RouteTable } from '../pipeline/match.js'
@@ -179,6 +179,9 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       resourceMetadataUrl,
       authenticate: authenticatorFor(route),
       authorize: createAuthorizer(route),
+      ...(route.queryParams === undefined
+        ? {}
+        : { unexpectedParams: createParamCheck(route.queryParams.allow) }),
       limit: createLimiter(settings.rateLimits, route.rateLimits, route.id, deps.state.rateLimits),
       transform: createTransformer(route, publicHost),
       forward: (out, respond) => upstream.forward(out, respond),

@@ -145,6 +145,13 @@ export const Route = z.strictObject({
   /** Accepted request media types (type/subtype, no parameters); requests with a body must send one. */
   contentTypes: z.array(z.string().regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/)).optional(),
   maxBodyBytes: z.int().min(0).default(1_048_576),
+  /** Query parameters this API takes; others count for the `unexpectedParams` detector, or are refused. */
+  queryParams: z
+    .strictObject({
+      allow: z.array(z.string().min(1)),
+      refuseUnexpected: z.boolean().default(false),
+    })
+    .optional(),
   rateLimits: z.array(RateLimitPolicy).default([]),
   rewrite: z
     .strictObject({
@@ -219,6 +226,7 @@ export const GatewayConfigObject = z.strictObject({
       enumeration: AbuseDetector.optional(),
       clientsPerIp: AbuseDetector.optional(),
       clientsPerSubject: AbuseDetector.optional(),
+      unexpectedParams: AbuseDetector.optional(),
       unexpectedHeaders: AbuseDetector.extend({
         allowHeaders: z.array(HeaderName).default([]),
       }).optional(),

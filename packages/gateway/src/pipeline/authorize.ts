@@ -1,6 +1,6 @@
 import { InsufficientScope } from '@gatehouse/jwt/errors'
 import type { Route } from '../config/schema.js'
-import { PayloadTooLarge, UnsupportedMediaType } from '../errors.js'
+import { PayloadTooLarge, UnexpectedParameter, UnsupportedMediaType } from '../errors.js'
 import type { MatchedRequest, Principal } from './types.js'
 
 /**
@@ -16,6 +16,10 @@ export function createAuthorizer(route: Route) {
   )
   const contentTypes = route.contentTypes === undefined ? undefined : new Set(route.contentTypes)
   const maxBodyBytes = route.maxBodyBytes
+  const refuseUnexpected =
+    route.queryParams?.refuseUnexpected === true
+      ? createParamCheck(route.queryParams.allow)
+      : undefined
   return function authorize(req: MatchedRequest, who: Principal): void {
     const required = scopesByMethod.get(req.method)
     if (required !== undefined) {
@@ -23,6 +27,7 @@ export function createAuthorizer(route: Route) {
         if (!who.scopes.has(scope)) throw new InsufficientScope(required)
       }
     }
+    if (refuseUnexpected?.(req.query)) throw new UnexpectedParameter()
     if (!req.hasBody) return
     const length = req.headers['content-length']
     if (length !== undefined && Number(length) > maxBodyBytes)
@@ -39,4 +44,14 @@ function mediaType(header: string | undefined): string | undefined {
   if (header === undefined) return undefined
   const semicolon = header.indexOf(';')
   return (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase()
+}
+
+/** Compiles a query-parameter allow-list into a check: true when the query names another one. */
+export function createParamCheck(allow: readonly string[]): (query: string) => boolean {
+  const allowed = new Set(allow)
+  return function hasUnexpectedParams(query) {
+    if (query.length <= 1) return false
+    for (const name of new URLSearchParams(query).keys()) if (!allowed.has(name)) return true
+    return false
+  }
 }

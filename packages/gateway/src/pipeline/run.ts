@@ -74,6 +74,7 @@ export async function handle(
     outcome.routeId = route.id
     outcome.authMethod = route.authMethod
     outcome.path = req.path
+    if (route.unexpectedParams?.(req.query)) outcome.unexpectedParams = true
     who = await route.authenticate(req)
     outcome.subject = who.subject
     outcome.clientId = who.clientId

@@ -77,6 +77,8 @@ export interface CompiledRoute {
   readonly resourceMetadataUrl: string | undefined
   authenticate(req: MatchedRequest): Promise<Principal>
   authorize(req: MatchedRequest, who: Principal): void
+  /** True when the query names a parameter outside the route's allow-list (absent: no list). */
+  unexpectedParams?: (query: string) => boolean
   limit(req: MatchedRequest, who: Principal): Promise<void>
   transform(req: MatchedRequest, who: Principal): OutboundRequest
   forward(out: OutboundRequest, respond: (head: UpstreamHead) => Writable): Promise<ForwardResult>
@@ -93,6 +95,8 @@ export interface Outcome {
   tokenId?: string | undefined
   tokenHash?: string | undefined
   upstreamMs?: number
+  /** The query named parameters outside the route's allow-list. */
+  unexpectedParams?: boolean
   /** The rate-limit policy that refused the request. */
   policy?: string
   /** The normalised path (never the raw one, which may hold an attack). */
