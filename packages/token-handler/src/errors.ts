@@ -16,20 +16,23 @@ export abstract class TokenHandlerError extends GatehouseError {
   }
 }
 
-export type TokenHandlerErrorCode =
-  | 'invalid_request'
-  | 'origin_not_allowed'
-  | 'csrf_failed'
-  | 'invalid_cookie'
-  | 'session_expired'
-  | 'access_token_expired'
-  | 'login_failed'
-  | 'authorization_server_unavailable'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'request_too_large'
-  | 'unsupported_media_type'
-  | 'internal_error'
+/** Every code the token handler answers with; docs/token-handler.md lists each (a test checks). */
+export const TOKEN_HANDLER_ERROR_CODES = [
+  'invalid_request',
+  'origin_not_allowed',
+  'csrf_failed',
+  'invalid_cookie',
+  'session_expired',
+  'access_token_expired',
+  'login_failed',
+  'authorization_server_unavailable',
+  'not_found',
+  'method_not_allowed',
+  'request_too_large',
+  'unsupported_media_type',
+  'internal_error',
+] as const
+export type TokenHandlerErrorCode = (typeof TOKEN_HANDLER_ERROR_CODES)[number]
 
 export class InvalidRequest extends TokenHandlerError {
   readonly code = 'invalid_request' as const
