@@ -84,8 +84,9 @@ export const RECORD_IN_WINDOW = `
 local window_ms = tonumber(ARGV[1])
 local max_entries = tonumber(ARGV[2])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window_ms)
+-- Microseconds: two recordings never share a score, so the order is the order of arrival.
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window_ms * 1000)
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 local size = redis.call('ZCARD', KEYS[1])
 if size > max_entries then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - max_entries - 1) end

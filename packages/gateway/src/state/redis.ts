@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import { type RedisOptions as IoRedisOptions, Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import pino from 'pino'
 import type { Registry } from 'prom-client'
@@ -21,6 +21,9 @@ import {
 import type { GatewayState, PhantomCache, PhantomEntry, Revocation } from './types.js'
 
 export type { RedisStateAlert, RedisStateComponent } from './redis-health.js'
+
+/** ioredis connection options (`replyMapping` is left out: its typing clashes with exactOptionalPropertyTypes). */
+export type RedisOptions = Omit<IoRedisOptions, 'replyMapping'>
 
 export interface RedisStateOptions {
   /** `redis://[:password@]host:port/db` (or `rediss://`); keep the password in the environment. */
@@ -252,7 +255,8 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
     localByTokenId.set(entry.tokenId, tokenHash)
     // The side index stays bounded by the local cache: drop names whose entry is gone.
     if (localByTokenId.size > localPhantom.max * 2) {
-      for (const [jti, hash] of localByTokenId) if (!localPhantom.has(hash)) localByTokenId.delete(jti)
+      for (const [jti, hash] of localByTokenId)
+        if (!localPhantom.has(hash)) localByTokenId.delete(jti)
     }
   }
 
@@ -333,7 +337,11 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
           try {
             members = await recordInWindow(
               [keys.window(name, key)],
-              [settings.windowSeconds * 1000, settings.maxEntriesPerKey, `${randomUUID()}|${JSON.stringify(value)}`],
+              [
+                settings.windowSeconds * 1000,
+                settings.maxEntriesPerKey,
+                `${randomUUID()}|${JSON.stringify(value)}`,
+              ],
             )
           } catch (error) {
             throw unavailable('abuse_windows', error)
@@ -379,7 +387,9 @@ function parseRevocation(message: string): Revocation | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const record = value as Record<string, unknown>
   const id = (field: unknown) =>
-    typeof field === 'string' && field.length > 0 && field.length <= MAX_ID_LENGTH ? field : undefined
+    typeof field === 'string' && field.length > 0 && field.length <= MAX_ID_LENGTH
+      ? field
+      : undefined
   const tokenHash = id(record.tokenHash)
   const tokenId = id(record.tokenId) ?? id(record.jti)
   if (tokenHash === undefined && tokenId === undefined) return undefined
