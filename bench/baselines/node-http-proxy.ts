@@ -1,13 +1,14 @@
-import { Agent, createServer, type Server, request as upstreamRequest } from 'node:http'
+import { Agent, type RequestListener, request as upstreamRequest } from 'node:http'
 import { withoutHopByHop } from './hop-by-hop.js'
 
 /**
  * The smallest honest node:http pass-through proxy: keep-alive agent to the upstream, bodies
  * streamed both ways. What any Node gateway pays at least; the gateway suite compares with it.
+ * A request listener: `serve.ts` puts it behind node:http or node:https.
  */
-export function createNodeHttpProxy(upstream: URL, maxSockets = 128): Server {
+export function createNodeHttpProxy(upstream: URL, maxSockets = 128): RequestListener {
   const agent = new Agent({ keepAlive: true, maxSockets })
-  return createServer(function forward(request, response) {
+  return function forward(request, response) {
     const outbound = upstreamRequest(
       {
         agent,
@@ -30,5 +31,5 @@ export function createNodeHttpProxy(upstream: URL, maxSockets = 128): Server {
       response.end()
     })
     request.pipe(outbound)
-  })
+  }
 }

@@ -1,9 +1,13 @@
 /**
  * Child-process entry for the baseline servers: `node serve.js <kind> [upstream-url]`. Listens
  * on 127.0.0.1 on a free port and prints `{"port":N}` as its first stdout line
- * (harness/child-server.ts reads it). Exits on SIGTERM.
+ * (harness/child-server.ts reads it). With GATEHOUSE_BENCH_TLS_CERT_FILE and
+ * GATEHOUSE_BENCH_TLS_KEY_FILE set it listens with TLS (node:https), as the gateway does.
+ * Exits on SIGTERM.
  */
-import type { Server } from 'node:http'
+import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type RequestListener } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createHelloUpstream } from './hello-upstream.js'
 import { createNodeHttpProxy } from './node-http-proxy.js'
@@ -13,7 +17,7 @@ const BASELINE_SERVERS = {
   'hello-upstream': () => createHelloUpstream(),
   'node-http-proxy': (upstream: URL) => createNodeHttpProxy(upstream),
   'undici-pool-proxy': (upstream: URL) => createUndiciPoolProxy(upstream),
-} as const satisfies Record<string, (upstream: URL) => Server>
+} as const satisfies Record<string, (upstream: URL) => RequestListener>
 
 function isKind(kind: string | undefined): kind is keyof typeof BASELINE_SERVERS {
   return kind !== undefined && Object.hasOwn(BASELINE_SERVERS, kind)
@@ -24,7 +28,13 @@ if (!isKind(kind)) {
   console.error(`usage: serve.js <${Object.keys(BASELINE_SERVERS).join('|')}> [upstream-url]`)
   process.exit(2)
 }
-const server = BASELINE_SERVERS[kind](new URL(upstream ?? 'http://127.0.0.1:1/'))
+const listener = BASELINE_SERVERS[kind](new URL(upstream ?? 'http://127.0.0.1:1/'))
+const certFile = process.env.GATEHOUSE_BENCH_TLS_CERT_FILE
+const keyFile = process.env.GATEHOUSE_BENCH_TLS_KEY_FILE
+const server =
+  certFile === undefined || keyFile === undefined
+    ? createHttpServer(listener)
+    : createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, listener)
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)

@@ -8,6 +8,8 @@ export interface ChildServer {
   readonly name: string
   readonly url: URL
   readonly pid: number
+  /** The server's first stdout line (`{"port":N, …}`): servers may report more, e.g. client secrets. */
+  readonly ready: Readonly<Record<string, unknown>>
   /** The server's resident memory in bytes (Linux /proc), e.g. after filling its caches. */
   residentBytes(): Promise<number>
   close(): Promise<void>
@@ -20,6 +22,10 @@ export interface ChildServerOptions {
   readonly args?: readonly string[]
   /** `taskset -c` core list; undefined runs it unpinned. */
   readonly cores: string | undefined
+  /** `https` when the server listens with TLS (default `http`). */
+  readonly protocol?: 'http' | 'https'
+  /** Options for node itself, e.g. `--expose-gc`. */
+  readonly nodeArgs?: readonly string[]
   readonly env?: NodeJS.ProcessEnv
   readonly startTimeoutMs?: number
 }
@@ -30,6 +36,7 @@ export interface ChildServerOptions {
  */
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
   const { command, args } = pinned(options.cores, process.execPath, [
+    ...(options.nodeArgs ?? []),
     options.script,
     ...(options.args ?? []),
   ])
@@ -40,11 +47,12 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   const pid = child.pid
   if (pid === undefined) throw new Error(`${options.name}: could not start ${options.script}`)
   try {
-    const port = await readPort(child, options.name, options.startTimeoutMs ?? 10_000)
+    const ready = await readReady(child, options.name, options.startTimeoutMs ?? 10_000)
     return {
       name: options.name,
-      url: new URL(`http://127.0.0.1:${port}/`),
+      url: new URL(`${options.protocol ?? 'http'}://127.0.0.1:${ready.port}/`),
       pid,
+      ready,
       residentBytes: () => residentBytes(pid),
       close: () => stop(child),
     }
@@ -54,7 +62,11 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   }
 }
 
-async function readPort(child: ChildProcess, name: string, timeoutMs: number): Promise<number> {
+async function readReady(
+  child: ChildProcess,
+  name: string,
+  timeoutMs: number,
+): Promise<{ port: number } & Record<string, unknown>> {
   const stdout = child.stdout
   if (stdout === null) throw new Error(`${name}: no stdout`)
   const lines = createInterface({ input: stdout })
@@ -67,8 +79,10 @@ async function readPort(child: ChildProcess, name: string, timeoutMs: number): P
     const first = Promise.race([
       (async () => {
         for await (const line of lines) {
-          const message = JSON.parse(line) as { port?: unknown }
-          if (typeof message.port === 'number') return message.port
+          // Some servers print notices of their own first: only a JSON line with a port counts.
+          const message = parseJsonLine(line)
+          const port = message?.port
+          if (typeof port === 'number') return { ...message, port }
         }
         throw new Error(`${name}: did not report its port within ${timeoutMs} ms`)
       })(),
@@ -79,6 +93,17 @@ async function readPort(child: ChildProcess, name: string, timeoutMs: number): P
     clearTimeout(timer)
     // Keep draining stdout so the child never blocks on a full pipe.
     stdout.resume()
+  }
+}
+
+function parseJsonLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line)
+    return typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined
+  } catch {
+    return undefined
   }
 }
 

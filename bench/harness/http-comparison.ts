@@ -7,6 +7,16 @@ export interface HttpTarget {
   readonly name: string
   readonly url: URL
   readonly headers?: Readonly<Record<string, string>>
+  readonly method?: 'GET' | 'POST'
+  /** The body of every request of a round; a function is read again before each round. */
+  readonly body?: string | (() => string)
+  /** Runs before each round (e.g. issues the token the round's body carries). */
+  readonly beforeRound?: () => Promise<void>
+  /**
+   * Runs after each round and throws when the round did not measure what it claims (e.g. the
+   * introspected token is no longer active: a 200 `{"active":false}` is not a success).
+   */
+  readonly afterRound?: () => Promise<void>
 }
 
 export interface HttpLoadSettings {
@@ -33,11 +43,15 @@ export async function loadTargetsInterleaved(
   const contenders = targets.map((target) => ({
     name: target.name,
     round: async () => {
+      await target.beforeRound?.()
+      const body = typeof target.body === 'function' ? target.body() : target.body
       const result = await measureHttpLoad({
         url: target.url,
         durationSeconds: settings.durationSeconds,
         connections: settings.connections,
         ...(target.headers === undefined ? {} : { headers: target.headers }),
+        ...(target.method === undefined ? {} : { method: target.method }),
+        ...(body === undefined ? {} : { body }),
         ...(settings.requestsPerSecond === undefined
           ? {}
           : { requestsPerSecond: settings.requestsPerSecond }),
@@ -47,6 +61,7 @@ export async function loadTargetsInterleaved(
       if (result.timeouts > 0) {
         context.log(`  ${target.name}: ${result.timeouts} requests timed out (the server stalled)`)
       }
+      await target.afterRound?.()
       return result
     },
   }))
@@ -68,6 +83,10 @@ export interface HttpComparisonOptions {
   readonly measured: ReadonlyMap<string, readonly HttpLoadResult[]>
   readonly throughputTarget?: Target
   readonly addedP99Target?: Target
+  /** Which figures to report (all three by default). */
+  readonly figures?: readonly ('requests/s' | 'p50' | 'p99')[]
+  /** Appended to the result names, e.g. "at half load". */
+  readonly label?: string
 }
 
 /** Requests/s, p50 and p99 of `contender` against `baseline`, from the same interleaved rounds. */
@@ -86,7 +105,7 @@ export function compareHttp(options: HttpComparisonOptions): SuiteResult[] {
     const values = contender.map(pick)
     const baselines = baseline.map(pick)
     return {
-      name: `${options.suite} ${options.contender} vs ${options.baseline}: ${label}`,
+      name: `${options.suite} ${options.contender} vs ${options.baseline}${options.label === undefined ? '' : ` ${options.label}`}: ${label}`,
       unit,
       value: spreadOf(values),
       baseline: options.baseline,
@@ -95,14 +114,30 @@ export function compareHttp(options: HttpComparisonOptions): SuiteResult[] {
       ...(target === undefined ? {} : { target }),
     }
   }
+  const wanted = new Set(options.figures ?? ['requests/s', 'p50', 'p99'])
   return [
-    figure('requests/s', 'req/s', (result) => result.requestsPerSecond, options.throughputTarget),
-    figure('p50 latency (lower is better)', 'ms (lower is better)', (result) => result.p50Ms),
-    figure(
-      'p99 latency (lower is better)',
-      'ms (lower is better)',
-      (result) => result.p99Ms,
-      options.addedP99Target,
-    ),
+    ...(wanted.has('requests/s')
+      ? [
+          figure(
+            'requests/s',
+            'req/s',
+            (result) => result.requestsPerSecond,
+            options.throughputTarget,
+          ),
+        ]
+      : []),
+    ...(wanted.has('p50')
+      ? [figure('p50 latency (lower is better)', 'ms (lower is better)', (result) => result.p50Ms)]
+      : []),
+    ...(wanted.has('p99')
+      ? [
+          figure(
+            'p99 latency (lower is better)',
+            'ms (lower is better)',
+            (result) => result.p99Ms,
+            options.addedP99Target,
+          ),
+        ]
+      : []),
   ]
 }

@@ -12,6 +12,9 @@ export interface HttpLoadOptions {
   readonly durationSeconds: number
   readonly connections: number
   readonly headers?: Readonly<Record<string, string>>
+  /** GET by default; POST sends `body` with every request (wrk: through its Lua script). */
+  readonly method?: 'GET' | 'POST'
+  readonly body?: string
   /**
    * A paced load in requests/s (for "latency at half load") instead of as fast as possible.
    * With wrk each connection waits PACED_DELAY_MS between its requests and the connection count
@@ -61,14 +64,38 @@ const TIMEOUT_SECONDS = 10
 
 /** wrk's `delay()` hook works in whole milliseconds; 10 ms keeps the rounding error small. */
 const PACED_DELAY_MS = 10
-const PACING_SCRIPT = join(tmpdir(), `gatehouse-bench-pacing-${process.pid}.lua`)
+const WRK_SCRIPT = join(tmpdir(), `gatehouse-bench-wrk-${process.pid}.lua`)
+
+/**
+ * The wrk Lua script for a round, or undefined when plain GETs need none: the request method
+ * and body (wrk sends the same body with every request) and the pacing `delay()` hook.
+ */
+export function wrkScript(options: HttpLoadOptions): string | undefined {
+  const lines: string[] = []
+  if (options.method !== undefined && options.method !== 'GET') {
+    lines.push(`wrk.method = ${luaString(options.method)}`)
+  }
+  if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`)
+  if (options.requestsPerSecond !== undefined) {
+    lines.push(`function delay()\n  return ${PACED_DELAY_MS}\nend`)
+  }
+  return lines.length === 0 ? undefined : `${lines.join('\n')}\n`
+}
+
+/** A Lua long string cannot be broken out of by its content: pick a level the text lacks. */
+function luaString(text: string): string {
+  let level = ''
+  while (text.includes(`]${level}]`)) level += '='
+  return `[${level}[${text}]${level}]`
+}
 
 async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const paced = options.requestsPerSecond !== undefined
   const connections = paced
     ? Math.max(1, Math.round(((options.requestsPerSecond ?? 0) * PACED_DELAY_MS) / 1000))
     : options.connections
-  if (paced) await writeFile(PACING_SCRIPT, `function delay()\n  return ${PACED_DELAY_MS}\nend\n`)
+  const script = wrkScript(options)
+  if (script !== undefined) await writeFile(WRK_SCRIPT, script)
   const args = [
     '-t1',
     `-c${connections}`,
@@ -76,7 +103,7 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
     '--latency',
     '--timeout',
     `${TIMEOUT_SECONDS}s`,
-    ...(paced ? ['-s', PACING_SCRIPT] : []),
+    ...(script === undefined ? [] : ['-s', WRK_SCRIPT]),
     ...headerArgs('-H', options.headers),
     options.url.href,
   ]
@@ -84,7 +111,7 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
   try {
     output = await runCommand(options.cores, 'wrk', args)
   } finally {
-    if (paced) await rm(PACING_SCRIPT, { force: true })
+    if (script !== undefined) await rm(WRK_SCRIPT, { force: true })
   }
   const requestsPerSecond = numberAfter(output, /Requests\/sec:\s+([\d.]+)/)
   const non2xx = output.match(/Non-2xx or 3xx responses:\s+(\d+)/)
@@ -139,6 +166,8 @@ async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> 
     ...(options.requestsPerSecond === undefined
       ? []
       : ['--overallRate', String(options.requestsPerSecond)]),
+    ...(options.method === undefined ? [] : ['--method', options.method]),
+    ...(options.body === undefined ? [] : ['--body', options.body]),
     ...headerArgs('--headers', options.headers),
     options.url.href,
   ]

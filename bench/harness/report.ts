@@ -34,8 +34,13 @@ export async function writeResults(path: string, records: readonly ResultRecord[
   await rename(temporary, path)
 }
 
-export function targetVerdict(ratio: number, target: Target | undefined): string {
+export function targetVerdict(
+  value: number,
+  baselineValue: number,
+  target: Target | undefined,
+): string {
   if (target === undefined) return ''
+  const ratio = value / baselineValue
   const parts: string[] = []
   let met = true
   if (target.atLeast !== undefined) {
@@ -45,6 +50,11 @@ export function targetVerdict(ratio: number, target: Target | undefined): string
   if (target.atMost !== undefined) {
     parts.push(`≤ ${target.atMost}×`)
     met &&= ratio <= target.atMost
+  }
+  if (target.maxAdded !== undefined) {
+    const added = value - baselineValue
+    parts.push(`≤ +${target.maxAdded} added, was ${added >= 0 ? '+' : ''}${formatNumber(added)}`)
+    met &&= added <= target.maxAdded
   }
   return `${met ? 'MET' : 'MISSED'} (${parts.join(', ')}, ${target.source})`
 }
@@ -61,7 +71,7 @@ export function formatTable(title: string, results: readonly SuiteResult[]): str
     spreadText(result.baselineValue),
     `${formatNumber(result.value.median / result.baselineValue.median)}×`,
     `${formatNumber(result.pairedRatio.median)}× [${formatNumber(result.pairedRatio.min)}–${formatNumber(result.pairedRatio.max)}]`,
-    targetVerdict(result.value.median / result.baselineValue.median, result.target),
+    targetVerdict(result.value.median, result.baselineValue.median, result.target),
   ])
   const widths = header.map((cell, column) =>
     Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),

@@ -11,10 +11,14 @@ export interface Spread {
   readonly samples: readonly number[]
 }
 
-/** A ratio a result should reach: `atLeast` for throughput, `atMost` for latency. */
+/**
+ * What a result should reach: a ratio `atLeast` (throughput) or `atMost` (latency), or at most
+ * `maxAdded` above its baseline in the result's own unit (e.g. "≤ 1 ms added p99").
+ */
 export interface Target {
   readonly atLeast?: number
   readonly atMost?: number
+  readonly maxAdded?: number
   /** Where the target comes from, e.g. "issue #2". */
   readonly source: string
 }
