@@ -26,5 +26,12 @@ export { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
 export { reloadOnSignal } from './reload-on-signal.js'
 export { createWorkerState, serveClusterState } from './state/cluster-ipc.js'
 export { createMemoryState } from './state/memory.js'
+export {
+  createRedisState,
+  type RedisGatewayState,
+  type RedisStateAlert,
+  type RedisStateOptions,
+  type SharedSlidingWindows,
+} from './state/redis.js'
 export { connectRevocationSource, type RevocationSource } from './state/revocation-source.js'
 export type * from './state/types.js'
