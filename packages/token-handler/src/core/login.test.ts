@@ -116,6 +116,10 @@ describe('login end', () => {
     expect(end.body.code).toBe('login_failed')
     expect(harness.as.callsTo('/token')).toEqual([])
     expect(victim.jar.has('__Host-gatehouse-at')).toBe(false)
+    // The failed login's cookie is gone: the same callback cannot be tried again.
+    expect(end.setCookies).toEqual([
+      expect.stringMatching(/^__Secure-gatehouse-login=; Max-Age=0;/),
+    ])
   })
 
   it('refuses a callback replayed with the login cookie of another browser', async () => {

@@ -18,6 +18,7 @@ import { createRefreshCoordinator, refreshSession } from '../core/refresh.js'
 import { hasSessionCookies, sessionState } from '../core/session.js'
 import {
   InvalidRequest,
+  LoginFailed,
   MethodNotAllowed,
   NotFound,
   OriginNotAllowed,
@@ -249,10 +250,13 @@ export function createTokenHandler(
       })
       return { route: routeName, status: reply.status, reason: 'ok' }
     } catch (error) {
+      // A dead session's cookies and a spent login's cookie are cleared with the refusal.
       const clear =
         error instanceof SessionExpired && hasSessionCookies(context, singleHeader(req, 'cookie'))
           ? { 'set-cookie': context.cookies.clearAll() }
-          : {}
+          : error instanceof LoginFailed
+            ? { 'set-cookie': [context.cookies.clear('login')] }
+            : {}
       const rendered: RenderedProblem = sendProblem(res, error, { ...corsHeaders, ...clear })
       return {
         route: routeName,
