@@ -26,6 +26,11 @@ export {
 } from './create-server.js'
 export * from './errors.js'
 export {
+  createRedisRevocationBus,
+  type RedisRevocationBus,
+  type RedisRevocationBusOptions,
+} from './events/redis-revocation-bus.js'
+export {
   createInProcessRevocationBus,
   type RevocationBus,
   type RevocationEvent,
@@ -41,5 +46,10 @@ export { createPostgresStore, type PostgresStoreOptions } from './store/postgres
 export { migratePostgres, POSTGRES_MIGRATIONS } from './store/postgres-migrations.js'
 export { createSqliteStore, migrateSqlite, type SqliteStoreOptions } from './store/sqlite.js'
 export type * from './store/store.js'
+export {
+  createRedisSplitTokenStore,
+  type RedisSplitTokenStore,
+  type RedisSplitTokenStoreOptions,
+} from './tokens/redis-split-tokens.js'
 export { createInMemorySplitTokenStore, type SplitTokenStore } from './tokens/split-tokens.js'
 export { tokenHash } from './tokens/token-hash.js'
