@@ -2,12 +2,20 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EchoedRequest } from './support/echo-upstream.js'
 import { request } from './support/https-client.js'
-import { type GatewayStack, startGatewayStack } from './support/start-gateway.js'
+import { type GatewayStack, ORDERS_API, startGatewayStack } from './support/start-gateway.js'
 
 let stack: GatewayStack
 
 beforeAll(async () => {
-  stack = await startGatewayStack()
+  stack = await startGatewayStack((config) => {
+    config.routes.unshift({
+      id: 'phantom-limited',
+      match: { path: '/phantom-limited/**', methods: ['GET'] },
+      upstream: 'echo',
+      auth: { method: 'phantom', issuer: 'local', audience: ORDERS_API },
+      rateLimits: [{ name: 'per-ip', key: 'ip', limit: 2, windowSeconds: 60 }],
+    })
+  })
 })
 afterAll(async () => {
   await stack?.close()
@@ -88,6 +96,15 @@ describe('phantom route (opaque token outside, JWT inside)', () => {
     stack.issuer.revokeOpaque(opaque)
     await stack.gateway.state.revocations.publish({ tokenId: 'phantom-jti-1' })
     expect((await call('/phantom/orders/1', opaque)).status).toBe(401)
+  })
+
+  it('stops a flood of made-up tokens at the address limit, before it reaches the authorization server', async () => {
+    const calls = stack.issuer.introspection.calls
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++)
+      statuses.push((await call('/phantom-limited/1', `made-up-${i}-${'x'.repeat(30)}`)).status)
+    expect(statuses).toEqual([401, 401, 429, 429, 429])
+    expect(stack.issuer.introspection.calls).toBe(calls + 2)
   })
 
   it.each([

@@ -172,6 +172,12 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       }
       resources.set(path, entry)
     }
+    const limiter = createLimiter(
+      settings.rateLimits,
+      route.rateLimits,
+      route.id,
+      deps.state.rateLimits,
+    )
     const compiled: CompiledRoute = {
       id: route.id,
       authMethod: route.auth.method,
@@ -182,7 +188,8 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       ...(route.queryParams === undefined
         ? {}
         : { unexpectedParams: createParamCheck(route.queryParams.allow) }),
-      limit: createLimiter(settings.rateLimits, route.rateLimits, route.id, deps.state.rateLimits),
+      limitEarly: limiter.beforeAuthentication,
+      limit: limiter.afterAuthentication,
       transform: createTransformer(route, publicHost),
       forward: (out, respond) => upstream.forward(out, respond),
     }

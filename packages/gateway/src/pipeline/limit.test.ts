@@ -42,20 +42,24 @@ async function refusal(run: () => Promise<void>): Promise<RateLimited | undefine
 }
 
 describe('limit', () => {
-  it('applies the global policies before the route policies, each with its own bucket', async () => {
+  it('checks address limits before authentication and principal limits after, each in its own bucket', async () => {
     const counters = createMemoryRateLimits(100, () => 1_000_000)
-    const limit = createLimiter(
+    const limiter = createLimiter(
       [{ name: 'global-ip', key: 'ip', limit: 3, windowSeconds: 60 }],
       [{ name: 'route-client', key: 'client', limit: 1, windowSeconds: 60 }],
       'orders',
       counters,
     )
+    const limit = async (req: MatchedRequest, principal: Principal) => {
+      await limiter.beforeAuthentication(req)
+      await limiter.afterAuthentication(req, principal)
+    }
     await limit(request('192.0.2.1'), who('a'))
     const routeRefusal = await refusal(() => limit(request('192.0.2.1'), who('a')))
     expect(routeRefusal?.policy).toBe('route-client')
     await limit(request('192.0.2.1'), who('b'))
-    // The global bucket for this address has now seen three requests (one of them refused later).
-    const globalRefusal = await refusal(() => limit(request('192.0.2.1'), who('c')))
+    // The address bucket has now seen three requests (one of them refused by the client limit).
+    const globalRefusal = await refusal(() => limiter.beforeAuthentication(request('192.0.2.1')))
     expect(globalRefusal?.policy).toBe('global-ip')
     expect(globalRefusal?.headers).toMatchObject({
       'retry-after': '20',
@@ -71,7 +75,7 @@ describe('limit', () => {
       [{ name: 'per-client', key: 'client', limit: 1, windowSeconds: 60 }],
       'r',
       counters,
-    )
+    ).afterAuthentication
     await limit(request('192.0.2.1'), who())
     expect(await refusal(() => limit(request('192.0.2.1'), who()))).toBeInstanceOf(RateLimited)
     await limit(request('192.0.2.2'), who())
@@ -84,9 +88,9 @@ describe('limit', () => {
       [{ name: 'all', key: 'route', limit: 2, windowSeconds: 60 }],
       'r',
       counters,
-    )
-    await limit(request('192.0.2.1'), who('a'))
-    await limit(request('192.0.2.2'), who('b'))
-    expect(await refusal(() => limit(request('192.0.2.3'), who('c')))).toBeInstanceOf(RateLimited)
+    ).beforeAuthentication
+    await limit(request('192.0.2.1'))
+    await limit(request('192.0.2.2'))
+    expect(await refusal(() => limit(request('192.0.2.3')))).toBeInstanceOf(RateLimited)
   })
 })

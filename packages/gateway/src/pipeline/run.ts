@@ -30,8 +30,9 @@ const RESPONSE_HOP_BY_HOP = new Set([
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
- * The straight-line runner: block list → match → authenticate → block list (who) → authorize →
- * limit → transform → forward, then stream the answer; `observe` runs once in `finally`.
+ * The straight-line runner: block list → match → address limits → authenticate → block list
+ * (who) → authorize → principal limits → transform → forward, then stream the answer; `observe`
+ * runs once in `finally`.
  * The compiler checks the hand-offs: `authorize` cannot run without the `Principal`.
  */
 export async function handle(
@@ -75,6 +76,7 @@ export async function handle(
     outcome.authMethod = route.authMethod
     outcome.path = req.path
     if (route.unexpectedParams?.(req.query)) outcome.unexpectedParams = true
+    await route.limitEarly(req)
     who = await route.authenticate(req)
     outcome.subject = who.subject
     outcome.clientId = who.clientId

@@ -79,6 +79,8 @@ export interface CompiledRoute {
   authorize(req: MatchedRequest, who: Principal): void
   /** True when the query names a parameter outside the route's allow-list (absent: no list). */
   unexpectedParams?: (query: string) => boolean
+  /** Limits keyed by address or route: before authentication (no token work for a flood). */
+  limitEarly(req: MatchedRequest): Promise<void>
   limit(req: MatchedRequest, who: Principal): Promise<void>
   transform(req: MatchedRequest, who: Principal): OutboundRequest
   forward(out: OutboundRequest, respond: (head: UpstreamHead) => Writable): Promise<ForwardResult>
