@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import { type AuditEvent, createAuditBus } from '@gatehouse/audit'
+import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { APP_ORIGIN, type Harness, startHarness } from '../test-support/harness.js'
 
@@ -138,3 +140,68 @@ describe('audit trail', () => {
     expect(JSON.stringify(events)).not.toMatch(/gat_|grt_|eyJ/)
   })
 })
+
+describe('cookie key rotation', () => {
+  it('keeps sessions alive when a new key is made current, and ends them when the old key is removed', async () => {
+    const k1 = { id: 'k1', key: randomBytes(32) }
+    const k2 = { id: 'k2', key: randomBytes(32) }
+    harness = await startHarness({ cookieKeys: [k1] })
+    const browser = harness.browser()
+    const csrf = await browser.login()
+    const keys = (ids: string[]) => ids.map((id) => ({ id, key: { env: id } }))
+
+    const rotated = await startHarness({
+      sharedAs: harness.as,
+      cookieKeys: [k2, k1],
+      config: { cookies: { keys: keys(['k2', 'k1']), currentKeyId: 'k2' } },
+    })
+    try {
+      const send = (method: string, path: string, options = {}) =>
+        fetchVia(rotated.baseUrl, browser, method, path, options)
+      expect((await send('GET', '/session')).body.isLoggedIn).toBe(true)
+      const refreshed = await send('POST', '/refresh', { csrf })
+      expect(refreshed.status).toBe(200)
+    } finally {
+      await rotated.close()
+    }
+
+    const retired = await startHarness({
+      sharedAs: harness.as,
+      cookieKeys: [k2],
+      config: { cookies: { keys: keys(['k2']), currentKeyId: 'k2' } },
+    })
+    try {
+      // The refresh above re-sealed the access and refresh cookies under k2; the ID and CSRF
+      // cookies are still under k1, so with k1 gone the session no longer opens.
+      const session = await fetchVia(retired.baseUrl, browser, 'GET', '/session', {})
+      expect(session.body.isLoggedIn).toBe(false)
+    } finally {
+      await retired.close()
+    }
+  })
+})
+
+/** Sends `browser`'s cookies to another token-handler instance and keeps what it sets. */
+async function fetchVia(
+  baseUrl: string,
+  browser: ReturnType<Harness['browser']>,
+  method: string,
+  path: string,
+  options: { csrf?: string },
+) {
+  const headers: Record<string, string> = { origin: APP_ORIGIN, cookie: browser.cookieHeader() }
+  if (options.csrf !== undefined) headers['x-gatehouse-csrf'] = options.csrf
+  const response = await request(`${baseUrl}/tokenhandler${path}`, {
+    method: method as 'GET' | 'POST',
+    headers,
+  })
+  const raw = response.headers['set-cookie']
+  for (const line of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) {
+    const pair = line.split(';')[0] ?? ''
+    browser.jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
+  }
+  return {
+    status: response.statusCode,
+    body: (await response.body.json()) as Record<string, unknown>,
+  }
+}

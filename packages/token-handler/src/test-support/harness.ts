@@ -81,12 +81,14 @@ export async function startHarness(
   options: {
     readonly config?: Partial<TokenHandlerConfigInput>
     readonly as?: MockAuthorizationServerOptions
+    /** Share another harness's authorization server (it stays open when this one closes). */
+    readonly sharedAs?: MockAuthorizationServer
     readonly cookieKeys?: CookieKey[]
     readonly now?: () => number
     readonly audit?: AuditBus
   } = {},
 ): Promise<Harness> {
-  const as = await startMockAuthorizationServer(options.as)
+  const as = options.sharedAs ?? (await startMockAuthorizationServer(options.as))
   const cookieKeys = options.cookieKeys ?? [{ id: 'k1', key: randomBytes(32) }]
   const config = parseTokenHandlerConfig(testConfigInput(options.config))
   const outcomes: RequestOutcome[] = []
@@ -162,7 +164,7 @@ export async function startHarness(
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await tokenHandler.close()
-      await as.close()
+      if (options.sharedAs === undefined) await as.close()
     },
   }
 }
