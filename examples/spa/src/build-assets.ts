@@ -1,0 +1,39 @@
+import { copyFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { DEFAULT_DIST_DIR } from './create-spa-handler.js'
+
+/** The SPA's sources: `index.html`, `styles.css` and `main.ts` with what it imports. */
+export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url))
+
+export interface BuildSpaAssetsOptions {
+  /** Default: `dist/public`, where `createSpaHandler` looks. */
+  readonly outDir?: string
+}
+
+/**
+ * Bundles the SPA with esbuild into `outDir`: `main.js` (one ES module, minified, no inline
+ * code, so the page runs under `script-src 'self'`), `styles.css` and `index.html`. Type
+ * checking is tsc's job (`web/tsconfig.json` is part of `tsc -b`); esbuild only bundles.
+ */
+export async function buildSpaAssets(options: BuildSpaAssetsOptions = {}): Promise<string> {
+  const outDir = options.outDir ?? DEFAULT_DIST_DIR
+  await mkdir(outDir, { recursive: true })
+  await build({
+    entryPoints: [join(WEB_DIR, 'main.ts'), join(WEB_DIR, 'styles.css')],
+    outdir: outDir,
+    entryNames: '[name]',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome120', 'firefox121', 'safari17'],
+    tsconfig: join(WEB_DIR, 'tsconfig.json'),
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+  await copyFile(join(WEB_DIR, 'index.html'), join(outDir, 'index.html'))
+  return outDir
+}
