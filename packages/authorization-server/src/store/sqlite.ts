@@ -23,6 +23,7 @@ import {
   userFromRow,
   userToRow,
 } from './sqlite-rows.js'
+import { createWriteBatch } from './sqlite-write-batch.js'
 import type {
   AuditQuery,
   AuthorizationServerStore,
@@ -173,6 +174,8 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
     ),
   }
 
+  const batch = createWriteBatch(db)
+
   const rotateRefresh = db.transaction(
     (hash: string, successors: readonly TokenRecord[], now: number): RotateRefreshResult => {
       const used = statements.markUsed.get(now, hash) as Row | undefined
@@ -239,7 +242,8 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
       saveKeys(change.created, change.updated)
     },
     async insertToken(token) {
-      statements.insertToken.run(tokenToRow(token))
+      const row = tokenToRow(token)
+      await batch.run(() => statements.insertToken.run(row))
     },
     async getTokenByHash(hash) {
       return one(statements.tokenByHash.get(hash), tokenFromRow)
@@ -375,7 +379,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
       return one(statements.takePushed.get(hash, now), pushedFromRow)
     },
     async appendAuditEvent(event: AuditEvent) {
-      statements.insertAudit.run(
+      const values = [
         event.id,
         Date.parse(event.time),
         event.type,
@@ -384,7 +388,8 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
         event.tokenId ?? null,
         event.requestId ?? null,
         json(event),
-      )
+      ]
+      await batch.run(() => statements.insertAudit.run(...values))
     },
     async queryAuditEvents(query: AuditQuery) {
       const where: string[] = []
@@ -412,6 +417,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
       return sweep(now)
     },
     async close() {
+      batch.flush()
       if (db.open) db.close()
     },
   }

@@ -24,6 +24,8 @@ export interface IssuedAccessToken {
   readonly token: string
   readonly record: TokenRecord
   readonly expiresIn: number
+  /** For split tokens: the `header.payload` to publish once the record is stored. */
+  readonly splitHead: string | null
 }
 
 /** RFC 9068 §2.2 claims of an access token, in the JWT form and in introspection. */
@@ -53,11 +55,12 @@ export async function signAccessTokenJwt(ctx: ServerContext, record: TokenRecord
 }
 
 /**
- * Issues an access token in the client's format and stores its record by hash. Opaque tokens
- * cost no signature at issuance; their JWT form is signed once, on first need (introspection
- * with `Accept: application/jwt`), and kept encrypted (see `phantom.ts`).
+ * Prepares an access token in the client's format without storing it, so grants can store it in
+ * the same atomic step that spends a code or a refresh token. Opaque tokens cost no signature at
+ * issuance; their JWT form is signed once, on first need (introspection with
+ * `Accept: application/jwt`), and kept encrypted (see `phantom.ts`).
  */
-export async function issueAccessToken(
+export async function prepareAccessToken(
   ctx: ServerContext,
   request: AccessTokenRequest,
 ): Promise<IssuedAccessToken> {
@@ -101,9 +104,28 @@ export async function issueAccessToken(
     }
   }
   const record: TokenRecord = { ...base, hash: tokenHash(token) }
-  await ctx.store.insertToken(record)
-  if (splitHead !== null) await ctx.splitTokens.put(record.hash, splitHead, ttl)
-  return { token, record, expiresIn: ttl }
+  return { token, record, expiresIn: ttl, splitHead }
+}
+
+/** Publishes a stored split token's `header.payload` for the gateway (no-op for other formats). */
+export async function publishSplitHead(
+  ctx: ServerContext,
+  issued: IssuedAccessToken,
+): Promise<void> {
+  if (issued.splitHead !== null) {
+    await ctx.splitTokens.put(issued.record.hash, issued.splitHead, issued.expiresIn)
+  }
+}
+
+/** Prepares, stores and publishes an access token (grants with nothing else to spend). */
+export async function issueAccessToken(
+  ctx: ServerContext,
+  request: AccessTokenRequest,
+): Promise<IssuedAccessToken> {
+  const issued = await prepareAccessToken(ctx, request)
+  await ctx.store.insertToken(issued.record)
+  await publishSplitHead(ctx, issued)
+  return issued
 }
 
 export interface IssuedRefreshToken {

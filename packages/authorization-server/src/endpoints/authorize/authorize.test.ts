@@ -242,6 +242,16 @@ describe('code replay', () => {
     expect(await as.store.queryAuditEvents({ type: 'code.replayed' })).toHaveLength(1)
   })
 
+  it('lets only one of two concurrent redemptions through, and revokes its tokens since the code was replayed', async () => {
+    const code = (await loginAndConsent()).get('code') ?? ''
+    const responses = await Promise.all([redeem(code), redeem(code)])
+    expect(responses.map((response) => response.status).sort()).toEqual([200, 400])
+    const winner = responses.find((response) => response.status === 200)
+    const tokens = (await winner?.json()) as Record<string, string>
+    expect(await introspect(tokens.access_token ?? '')).toEqual({ active: false })
+    expect(await introspect(tokens.refresh_token ?? '')).toEqual({ active: false })
+  })
+
   it('refuses an expired code and a code of another client', async () => {
     const code = (await loginAndConsent()).get('code') ?? ''
     const otherSecret = await as.createClient({
@@ -302,6 +312,21 @@ describe('refresh tokens', () => {
     expect(await introspect(second.refresh_token ?? '')).toEqual({ active: false })
     expect(await introspect(second.access_token ?? '')).toEqual({ active: false })
     expect(await as.store.queryAuditEvents({ type: 'refresh.reuse_detected' })).toHaveLength(1)
+  })
+
+  it('lets only one of two concurrent uses of a refresh token through and revokes the family', async () => {
+    const first = await tokens()
+    const responses = await Promise.all([
+      refresh(first.refresh_token ?? ''),
+      refresh(first.refresh_token ?? ''),
+    ])
+    expect(responses.map((response) => response.status).sort()).toEqual([200, 400])
+    const winner = (await responses.find((response) => response.status === 200)?.json()) as Record<
+      string,
+      string
+    >
+    expect(await introspect(winner.refresh_token ?? '')).toEqual({ active: false })
+    expect(await introspect(winner.access_token ?? '')).toEqual({ active: false })
   })
 
   it('refuses scope escalation and audience widening, and allows narrowing', async () => {

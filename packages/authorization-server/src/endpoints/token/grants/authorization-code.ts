@@ -2,7 +2,11 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { ServerContext } from '../../../context.js'
 import { InvalidGrant, InvalidRequest } from '../../../errors.js'
 import type { AuthorizationCodeRecord } from '../../../store/store.js'
-import { issueAccessToken, prepareRefreshToken } from '../../../tokens/access-token.js'
+import {
+  prepareAccessToken,
+  prepareRefreshToken,
+  publishSplitHead,
+} from '../../../tokens/access-token.js'
 import { constantTimeEqual } from '../../../tokens/constant-time-equal.js'
 import { signIdToken } from '../../../tokens/id-token.js'
 import { isWellFormedOpaque } from '../../../tokens/opaque.js'
@@ -48,15 +52,11 @@ export const authorizationCodeGrant: GrantHandler = async function authorization
   const challenge = createHash('sha256').update(verifier).digest('base64url')
   if (!constantTimeEqual(challenge, stored.codeChallenge)) throw invalid('pkce.mismatch')
 
-  const redeemed = await ctx.store.redeemAuthorizationCode(hash, now)
-  if (redeemed.outcome === 'replayed') return replayed(ctx, redeemed.code, request)
-  if (redeemed.outcome === 'not_found') throw invalid('code.unknown')
-
   const scopes = stored.scope === '' ? [] : stored.scope.split(' ')
   const released = (stored.claims.released ?? {}) as Record<string, unknown>
   const amr = (stored.claims.amr ?? []) as string[]
   const familyId = client.grantTypes.includes('refresh_token') ? randomUUID() : null
-  const issued = await issueAccessToken(ctx, {
+  const issued = await prepareAccessToken(ctx, {
     client,
     subject: stored.subject,
     scopes,
@@ -65,25 +65,34 @@ export const authorizationCodeGrant: GrantHandler = async function authorization
     familyId,
     codeHash: hash,
   })
+  const refresh =
+    familyId === null
+      ? null
+      : prepareRefreshToken(ctx, {
+          client,
+          subject: stored.subject,
+          scopes,
+          audience: stored.audience,
+          grant: { authTime: stored.authTime, amr },
+          familyId,
+          codeHash: hash,
+        })
+  // The tokens are stored (bound to the code) before the code is spent: if another request
+  // spends it first, the replay path below revokes everything bound to the code, these included.
+  await ctx.store.insertToken(issued.record)
+  if (refresh !== null) await ctx.store.insertToken(refresh.record)
+  const redeemed = await ctx.store.redeemAuthorizationCode(hash, now)
+  if (redeemed.outcome === 'replayed') return replayed(ctx, redeemed.code, request)
+  if (redeemed.outcome === 'not_found') throw invalid('code.unknown')
+  await publishSplitHead(ctx, issued)
+
   const response: Record<string, unknown> = {
     access_token: issued.token,
     token_type: 'Bearer',
     expires_in: issued.expiresIn,
     scope: issued.record.scope,
   }
-  if (familyId !== null) {
-    const refresh = prepareRefreshToken(ctx, {
-      client,
-      subject: stored.subject,
-      scopes,
-      audience: stored.audience,
-      grant: { authTime: stored.authTime, amr },
-      familyId,
-      codeHash: hash,
-    })
-    await ctx.store.insertToken(refresh.record)
-    response.refresh_token = refresh.token
-  }
+  if (refresh !== null) response.refresh_token = refresh.token
   if (scopes.includes('openid')) {
     response.id_token = await signIdToken(ctx, {
       clientId: client.clientId,

@@ -1,7 +1,11 @@
 import type { ServerContext } from '../../../context.js'
 import { InvalidGrant, InvalidRequest } from '../../../errors.js'
 import type { TokenRecord } from '../../../store/store.js'
-import { issueAccessToken, prepareRefreshToken } from '../../../tokens/access-token.js'
+import {
+  prepareAccessToken,
+  prepareRefreshToken,
+  publishSplitHead,
+} from '../../../tokens/access-token.js'
 import { releaseClaims } from '../../../tokens/claims.js'
 import { isWellFormedOpaque } from '../../../tokens/opaque.js'
 import { grantScopes, resolveAudience } from '../../../tokens/scope.js'
@@ -49,11 +53,7 @@ export const refreshTokenGrant: GrantHandler = async function refreshTokenGrant(
     codeHash: stored.codeHash,
     expiresAt: stored.expiresAt,
   })
-  const rotation = await ctx.store.rotateRefreshToken(stored.hash, [successor.record], now)
-  if (rotation.outcome === 'reused') return reused(ctx, rotation.previous, request)
-  if (rotation.outcome === 'not_found') throw invalid('refresh.unknown')
-
-  const issued = await issueAccessToken(ctx, {
+  const issued = await prepareAccessToken(ctx, {
     client,
     subject: stored.subject,
     scopes,
@@ -62,6 +62,16 @@ export const refreshTokenGrant: GrantHandler = async function refreshTokenGrant(
     familyId: successor.record.familyId,
     codeHash: stored.codeHash,
   })
+  // The spent token is marked, and both successors stored, in one atomic step: a concurrent
+  // reuse either loses the race or revokes the family including what this request issued.
+  const rotation = await ctx.store.rotateRefreshToken(
+    stored.hash,
+    [successor.record, issued.record],
+    now,
+  )
+  if (rotation.outcome === 'reused') return reused(ctx, rotation.previous, request)
+  if (rotation.outcome === 'not_found') throw invalid('refresh.unknown')
+  await publishSplitHead(ctx, issued)
   ctx.audit.emit({
     type: 'token.refreshed',
     outcome: 'success',
