@@ -31,6 +31,8 @@ export interface AuthorizationServerClient {
   client(): oauth.Client
   /** Per-request options: the custom fetch and a timeout. */
   requestOptions(): { [oauth.customFetch]: CustomFetch; signal: AbortSignal }
+  /** oauth4webapi's JWKS cache for the server's signing keys (filled on first use). */
+  readonly jwksCache: oauth.JWKSCacheInput
 }
 
 export function createAuthorizationServerClient(
@@ -79,6 +81,7 @@ export function createAuthorizationServerClient(
       }
     },
     requestOptions,
+    jwksCache: {},
   }
 }
 

@@ -88,6 +88,17 @@ describe('login end', () => {
     expect(exchange?.body.get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
 
+  it('refuses an ID token whose signature does not verify against the JWKS', async () => {
+    harness = await startHarness({ as: { forgeIdTokens: true } })
+    const browser = harness.browser()
+    const start = await browser.send('POST', '/login/start')
+    const landed = await harness.as.authorize(String(start.body.authorizationUrl))
+    const end = await browser.send('POST', '/login/end', { json: { pageUrl: landed } })
+    expect([end.status, end.body.code]).toEqual([400, 'login_failed'])
+    expect(harness.outcomes.at(-1)?.reason).toBe('login.id_token_invalid')
+    expect(browser.jar.has('__Host-gatehouse-at')).toBe(false)
+  })
+
   it('tells the SPA when the page is not an OAuth callback', async () => {
     harness = await startHarness()
     const browser = harness.browser()

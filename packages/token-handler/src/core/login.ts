@@ -15,8 +15,8 @@ import { PROTOCOL_CLAIMS, type SessionState, sessionCookies, sessionState } from
  *
  * End: the SPA posts the page URL it landed on. Not a callback → `handled: false`. A callback →
  * state and `iss` (RFC 9207) checked, the code exchanged, the ID token validated by oauth4webapi
- * (iss, aud, azp, exp, iat, nonce; the signature is not needed because the ID token comes straight
- * from the token endpoint over TLS, OIDC Core §3.1.3.7), and the session cookies set.
+ * (iss, aud, azp, exp, iat, nonce) and its signature checked against the server's JWKS, and the
+ * session cookies set.
  */
 export interface LoginStartResult {
   readonly authorizationUrl: string
@@ -149,6 +149,12 @@ export async function endLogin(
       expectedNonce: login.nonce,
       requireIdToken: true,
     })
+    // Defence in depth: TLS already authenticates the server, but the ID token is kept in a
+    // cookie and its claims shown to the SPA, so its signature is checked against the JWKS too.
+    await oauth.validateApplicationLevelSignature(metadata, response, {
+      ...server.requestOptions(),
+      [oauth.jwksCache]: server.jwksCache,
+    })
   } catch (error) {
     if (error instanceof oauth.OperationProcessingError && isTokenCheck(error)) {
       throw new LoginFailed('the ID token is not valid', 'login.id_token_invalid')
@@ -236,7 +242,8 @@ function isTokenCheck(error: oauth.OperationProcessingError): boolean {
   return (
     error.code === oauth.JWT_CLAIM_COMPARISON ||
     error.code === oauth.JWT_TIMESTAMP_CHECK ||
-    error.code === oauth.INVALID_RESPONSE
+    error.code === oauth.INVALID_RESPONSE ||
+    error.code === oauth.KEY_SELECTION
   )
 }
 

@@ -25,6 +25,8 @@ export interface MockAuthorizationServerOptions {
   readonly accessTokenSeconds?: number
   /** Delay of token-endpoint answers, to hold concurrent refreshes in flight. */
   readonly tokenDelayMs?: number
+  /** Sign ID tokens with a key that is not in the JWKS (a forged ID token). */
+  readonly forgeIdTokens?: boolean
 }
 
 export interface MockAuthorizationServer {
@@ -49,6 +51,7 @@ export async function startMockAuthorizationServer(
   options: MockAuthorizationServerOptions = {},
 ): Promise<MockAuthorizationServer> {
   const { privateKey, publicKey } = await generateKeyPair('ES256')
+  const forger = (await generateKeyPair('ES256')).privateKey
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }
   const agent = new MockAgent()
   agent.disableNetConnect()
@@ -192,7 +195,7 @@ export async function startMockAuthorizationServer(
         .setSubject(subject)
         .setIssuedAt(now)
         .setExpirationTime(now + 600)
-        .sign(privateKey)
+        .sign(options.forgeIdTokens === true ? forger : privateKey)
       codes.set(code, {
         challenge: parameters.get('code_challenge') ?? '',
         redirectUri: parameters.get('redirect_uri') ?? '',
