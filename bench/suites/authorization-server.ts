@@ -27,7 +27,7 @@ const SUITE = 'authorization-server'
 const GATEHOUSE = 'Gatehouse'
 const OIDC_PROVIDER = 'oidc-provider 8'
 
-interface RunningServer {
+export interface RunningServer {
   readonly label: string
   readonly child: ChildServer
   readonly ready: AuthorizationServerReady
@@ -120,7 +120,7 @@ function name(server: string, figure: string): string {
   return `${server} ${figure}`
 }
 
-async function startAuthorizationServer(
+export async function startAuthorizationServer(
   context: SuiteContext,
   pki: BenchPki,
   client: OAuthClient,
@@ -152,7 +152,7 @@ async function startAuthorizationServer(
   return { label, child, ready, tokenEndpoint, introspectionEndpoint }
 }
 
-function secretOf(server: RunningServer, clientId: string): string {
+export function secretOf(server: RunningServer, clientId: string): string {
   const secret = server.ready.clientSecrets[clientId]
   if (secret === undefined) throw new Error(`${server.label}: no secret for ${clientId}`)
   return secret

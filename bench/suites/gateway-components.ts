@@ -1,0 +1,225 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { GatewayConfigInput } from '@gatehouse/gateway'
+import type { BenchPki } from '../harness/bench-pki.js'
+import { type ChildServer, startChildServer } from '../harness/child-server.js'
+import { ensureDebianTool } from '../harness/debian-package.js'
+import { freePort, startExternalServer } from '../harness/external-server.js'
+import type { SuiteContext } from '../harness/types.js'
+import { BENCH_AUDIENCE } from '../servers/bench-oauth.js'
+
+/**
+ * The C proxies of the gateway suite, each terminating TLS with the suite's certificate in front
+ * of the same hello upstream: HAProxy 2.6 checking the bearer JWT with `jwt_verify` (plus the
+ * iss/aud/exp rules a user would write), and nginx as a plain proxy for reference. Both are
+ * Debian packages, installed with apt-get when missing (and the run says so); a proxy that
+ * cannot be installed or refuses its configuration stops the suite with its own error output.
+ */
+export async function startHaproxyJwtVerify(
+  context: SuiteContext,
+  pki: BenchPki,
+  upstream: URL,
+  jwt: { readonly issuer: string; readonly publicKeyFile: string },
+): Promise<ChildServer> {
+  requireTool(context, 'haproxy', ['-v'])
+  const port = await freePort()
+  const config = `global
+  maxconn 4096
+  nbthread 1
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 60s
+
+frontend bench
+  bind 127.0.0.1:${port} ssl crt ${pki.certAndKeyFile}
+  http-request set-var(txn.bearer) http_auth_bearer
+  http-request deny deny_status 401 unless { var(txn.bearer) -m found }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_header_query('$.alg') -m str ES256 }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_payload_query('$.iss') -m str ${jwt.issuer} }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_payload_query('$.aud') -m str ${BENCH_AUDIENCE} }
+  http-request set-var(txn.exp) var(txn.bearer),jwt_payload_query('$.exp','int')
+  http-request set-var(txn.now) date()
+  http-request deny deny_status 401 if { var(txn.exp),sub(txn.now) -m int lt 1 }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_verify("ES256","${jwt.publicKeyFile}") -m int 1 }
+  default_backend hello
+
+backend hello
+  http-reuse always
+  server hello ${upstream.hostname}:${upstream.port}
+`
+  const file = join(pki.dir, 'haproxy.cfg')
+  await writeFile(file, config)
+  return startExternalServer({
+    name: 'HAProxy jwt_verify',
+    command: 'haproxy',
+    args: ['-db', '-f', file],
+    port,
+    protocol: 'https',
+    cores: context.cpu.serverCores,
+  })
+}
+
+export async function startNginxProxy(
+  context: SuiteContext,
+  pki: BenchPki,
+  upstream: URL,
+): Promise<ChildServer> {
+  requireTool(context, 'nginx', ['-v'])
+  const port = await freePort()
+  const prefix = join(pki.dir, 'nginx')
+  await mkdir(prefix, { recursive: true })
+  const config = `worker_processes 1;
+daemon off;
+pid ${join(prefix, 'nginx.pid')};
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(prefix, 'body')};
+  proxy_temp_path ${join(prefix, 'proxy')};
+  fastcgi_temp_path ${join(prefix, 'fastcgi')};
+  uwsgi_temp_path ${join(prefix, 'uwsgi')};
+  scgi_temp_path ${join(prefix, 'scgi')};
+  upstream hello {
+    server ${upstream.hostname}:${upstream.port};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${pki.certFile};
+    ssl_certificate_key ${pki.keyFile};
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://hello;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`
+  const file = join(prefix, 'nginx.conf')
+  await writeFile(file, config)
+  return startExternalServer({
+    name: 'nginx proxy',
+    command: 'nginx',
+    args: ['-p', prefix, '-e', 'stderr', '-c', file],
+    port,
+    protocol: 'https',
+    cores: context.cpu.serverCores,
+  })
+}
+
+function requireTool(context: SuiteContext, command: string, versionArgs: string[]): void {
+  if (!ensureDebianTool({ command, versionArgs, debianPackage: command }, context.log)) {
+    throw new Error(
+      `${command} is not installed and apt-get could not install it: the gateway suite compares with it`,
+    )
+  }
+}
+
+export interface GatewayRoutesInput {
+  readonly upstream: URL
+  /** The suite's own ES256 issuer, for the `jwt` route. */
+  readonly localIssuer: { readonly issuer: string; readonly jwksUri: string }
+  /** The real Gatehouse authorization server, for the `phantom` route. */
+  readonly authorizationServer: { readonly issuer: string; readonly introspectionEndpoint: string }
+  readonly introspectionClientId: string
+}
+
+export const JWT_ROUTE_PATH = '/jwt/orders/1'
+export const PHANTOM_ROUTE_PATH = '/phantom/orders/1'
+
+/** The gateway configuration: a `jwt` route and a `phantom` route in front of the hello upstream. */
+export function gatewayConfig(
+  pki: BenchPki,
+  input: GatewayRoutesInput,
+  options: GatewayServerOptions & { readonly port: number },
+): GatewayConfigInput {
+  return {
+    // Metrics (cache hit counts) from single-process gateways; a cluster's primary would aggregate.
+    ...(options.workers === 1 ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
+    listen: {
+      host: '127.0.0.1',
+      port: options.port,
+      tls: { cert: { file: pki.certFile }, key: { file: pki.keyFile } },
+      limits: { keepAliveTimeoutMs: 60_000 },
+    },
+    issuers: {
+      local: {
+        issuer: input.localIssuer.issuer,
+        jwksUri: input.localIssuer.jwksUri,
+        ca: { file: pki.caFile },
+        algorithms: ['ES256'],
+      },
+      gatehouse: {
+        issuer: input.authorizationServer.issuer,
+        jwksUri: `${input.authorizationServer.issuer}/jwks`,
+        ca: { file: pki.caFile },
+        algorithms: ['ES256'],
+        introspection: {
+          endpoint: input.authorizationServer.introspectionEndpoint,
+          clientId: input.introspectionClientId,
+          clientSecret: { env: 'GATEHOUSE_BENCH_INTROSPECTION_SECRET' },
+        },
+      },
+    },
+    upstreams: {
+      hello: { url: input.upstream.origin, allowInsecureHttp: true, maxSockets: 128 },
+    },
+    routes: [
+      {
+        id: 'jwt',
+        match: { path: '/jwt/**', methods: ['GET'] },
+        upstream: 'hello',
+        auth: { method: 'jwt', issuer: 'local', audience: BENCH_AUDIENCE },
+      },
+      {
+        id: 'phantom',
+        match: { path: '/phantom/**', methods: ['GET'] },
+        upstream: 'hello',
+        auth: { method: 'phantom', issuer: 'gatehouse', audience: BENCH_AUDIENCE },
+      },
+    ],
+    phantomCache: { maxEntries: 100_000 },
+    verifiedTokenCache: { maxEntries: options.verifiedTokenCacheEntries ?? 100_000 },
+  }
+}
+
+export interface GatewayServerOptions {
+  readonly workers: number
+  readonly introspectionSecret: string
+  /** The verified-token cache size (100,000 by default, the gateway's default). */
+  readonly verifiedTokenCacheEntries?: number
+}
+
+let gatewayCount = 0
+
+/** Starts the gateway in its own process (`workers` > 1: node:cluster) on the server core(s). */
+export async function startGatewayServer(
+  context: SuiteContext,
+  pki: BenchPki,
+  input: GatewayRoutesInput,
+  options: GatewayServerOptions,
+): Promise<ChildServer> {
+  const port = options.workers > 1 ? await freePort() : 0
+  const file = join(pki.dir, `gateway-${++gatewayCount}.json`)
+  await writeFile(file, JSON.stringify(gatewayConfig(pki, input, { ...options, port }), null, 2))
+  return startChildServer({
+    name: `Gatehouse gateway (${options.workers} worker${options.workers > 1 ? 's' : ''})`,
+    script: fileURLToPath(new URL('../servers/gateway.js', import.meta.url)),
+    args: [file, String(options.workers)],
+    cores: context.cpu.serverCores,
+    protocol: 'https',
+    nodeArgs: ['--expose-gc'],
+    env: {
+      GATEHOUSE_BENCH_GATEWAY_LOG: join(pki.dir, `gateway-${gatewayCount}.log`),
+      GATEHOUSE_BENCH_INTROSPECTION_SECRET: options.introspectionSecret,
+    },
+    startTimeoutMs: 30_000,
+  })
+}
