@@ -144,6 +144,32 @@ describe('refresh and logout against the real authorization server', () => {
     expect(again.status).toBe(200)
   })
 
+  it('gives a late tab that still sends the old refresh cookie the rotated result, while without the grace window the server would see reuse and end the session', async () => {
+    const spa = th.spa()
+    const csrf = await spa.login('carol')
+    const oldCookies = spa.cookieHeader()
+    expect((await spa.send('POST', '/refresh', { csrf })).status).toBe(200)
+    const late = await spa.send('POST', '/refresh', { csrf, cookie: oldCookies })
+    expect(late.status).toBe(200)
+    expect((await spa.send('POST', '/refresh', { csrf })).status).toBe(200)
+
+    // The control: the same late tab through a token handler without the grace window.
+    const strict = await startTokenHandler(as, {
+      clientId: 'spa-agent',
+      config: { refresh: { graceSeconds: 0 } },
+    })
+    try {
+      const tab = strict.spa()
+      const tabCsrf = await tab.login('carol')
+      const stale = tab.cookieHeader()
+      expect((await tab.send('POST', '/refresh', { csrf: tabCsrf })).status).toBe(200)
+      const reused = await tab.send('POST', '/refresh', { csrf: tabCsrf, cookie: stale })
+      expect([reused.status, reused.body.code]).toEqual([401, 'session_expired'])
+    } finally {
+      await strict.close()
+    }
+  })
+
   it('refuses a refresh without the CSRF header or from another origin', async () => {
     const spa = th.spa()
     const csrf = await spa.login('carol')
