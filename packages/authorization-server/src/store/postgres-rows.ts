@@ -238,3 +238,78 @@ export function updateSql(table: string, row: RowValues): string {
   const sets = row.names.slice(1).map((name, index) => `${name} = $${index + 2}`)
   return `UPDATE ${table} SET ${sets.join(', ')} WHERE ${row.names[0]} = $1`
 }
+
+// Column lists are derived from the row mapping of an empty record of each table.
+export const EMPTY_TOKEN: TokenRecord = {
+  hash: '',
+  jti: '',
+  kind: 'access_token',
+  clientId: '',
+  subject: '',
+  scope: '',
+  audience: [],
+  claims: {},
+  format: 'opaque',
+  issuedAt: 0,
+  expiresAt: 0,
+  revokedAt: null,
+  familyId: null,
+  codeHash: null,
+  usedAt: null,
+  jwt: null,
+}
+export const EMPTY_KEY = {
+  kid: '',
+  alg: '',
+  publicJwk: {},
+  encryptedPrivateJwk: '',
+  state: 'next',
+  createdAt: 0,
+  activatedAt: null,
+  retiredAt: null,
+  publishUntil: null,
+} as const
+export const EMPTY_USER = {
+  id: '',
+  username: '',
+  passwordHash: '',
+  encryptedTotpSecret: null,
+  lastTotpStep: null,
+  claims: {},
+  failedLogins: 0,
+  lockedUntil: null,
+  disabled: false,
+  createdAt: 0,
+} as const
+export const EMPTY_CODE = {
+  hash: '',
+  clientId: '',
+  subject: '',
+  redirectUri: '',
+  scope: '',
+  audience: [],
+  codeChallenge: '',
+  nonce: null,
+  authTime: 0,
+  claims: {},
+  issuedAt: 0,
+  expiresAt: 0,
+  usedAt: null,
+} as const
+export const EMPTY_CLIENT = {
+  clientId: '',
+  name: '',
+  secretHash: null,
+  tokenEndpointAuthMethod: 'none',
+  jwks: null,
+  redirectUris: [],
+  postLogoutRedirectUris: [],
+  grantTypes: [],
+  scopes: [],
+  audiences: [],
+  tokenFormat: 'opaque',
+  firstParty: false,
+  requirePushedAuthorizationRequests: false,
+  accessTokenTtlSeconds: null,
+  createdAt: 0,
+} as const

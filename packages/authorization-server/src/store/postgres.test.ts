@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeStoreContract, sampleToken, T0 } from '../test-support/store-contract.js'
-import { createPostgresStore } from './postgres.js'
+import { ConcurrentSigningKeyChange, createPostgresStore } from './postgres.js'
 import { migratePostgres, POSTGRES_MIGRATIONS } from './postgres-migrations.js'
-import type { AuthorizationServerStore } from './store.js'
+import type { AuthorizationServerStore, SigningKeyRecord, SigningKeyState } from './store.js'
 
 /**
  * Runs against the real PostgreSQL named by GATEHOUSE_TEST_POSTGRES_URL. Each store lives in its
@@ -182,6 +182,55 @@ describe.skipIf(!reachable.ok)('postgres store', () => {
       // Tokens from an unreplayed code are inserted live.
       await a.insertToken(sampleToken({ hash: 'plain', jti: 'plain', codeHash: 'other-code' }))
       expect((await b.getTokenByHash('plain'))?.revokedAt).toBeNull()
+    })
+
+    it('creates the first signing keys once when two instances start together, and applies one of two racing rotations', async () => {
+      const key = (kid: string, state: SigningKeyState): SigningKeyRecord => ({
+        kid,
+        alg: 'ES256',
+        publicJwk: { kid },
+        encryptedPrivateJwk: 'sealed',
+        state,
+        createdAt: T0,
+        activatedAt: state === 'active' ? T0 : null,
+        retiredAt: null,
+        publishUntil: null,
+      })
+      await Promise.all([
+        a.saveSigningKeys({
+          created: [key('a-active', 'active'), key('a-next', 'next')],
+          updated: [],
+        }),
+        b.saveSigningKeys({
+          created: [key('b-active', 'active'), key('b-next', 'next')],
+          updated: [],
+        }),
+      ])
+      const started = await a.listSigningKeys()
+      expect(started.map((k) => k.state).sort()).toEqual(['active', 'next'])
+
+      // Both instances decide the rotation is due from the same view of the keys.
+      const active = started.find((k) => k.state === 'active') ?? key('', 'active')
+      const next = started.find((k) => k.state === 'next') ?? key('', 'next')
+      const rotation = (published: string) => ({
+        created: [key(published, 'next')],
+        updated: [
+          { ...next, state: 'active' as const, activatedAt: T0 + 1 },
+          { ...active, state: 'retired' as const, retiredAt: T0 + 1, publishUntil: T0 + 10 },
+        ],
+      })
+      const outcomes = await Promise.allSettled([
+        a.saveSigningKeys(rotation('a-published')),
+        b.saveSigningKeys(rotation('b-published')),
+      ])
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1)
+      const refused = outcomes.find((outcome) => outcome.status === 'rejected')
+      expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(
+        ConcurrentSigningKeyChange,
+      )
+      const rotated = await b.listSigningKeys()
+      expect(rotated.map((k) => k.state).sort()).toEqual(['active', 'next', 'retired'])
+      expect(rotated.find((k) => k.state === 'active')?.kid).toBe(next.kid)
     })
 
     it('counts concurrent failed logins from both instances without losing one', async () => {

@@ -6,6 +6,11 @@ import {
   clientValues,
   codeFromRow,
   codeValues,
+  EMPTY_CLIENT,
+  EMPTY_CODE,
+  EMPTY_KEY,
+  EMPTY_TOKEN,
+  EMPTY_USER,
   insertSql,
   json,
   keyFromRow,
@@ -20,7 +25,13 @@ import {
   userFromRow,
   userValues,
 } from './postgres-rows.js'
-import type { AuditQuery, AuthorizationServerStore, SweepResult, TokenRecord } from './store.js'
+import type {
+  AuditQuery,
+  AuthorizationServerStore,
+  SigningKeyState,
+  SweepResult,
+  TokenRecord,
+} from './store.js'
 
 export interface PostgresStoreOptions {
   /** A connection URL (`postgres://user@host:5432/db`); the password belongs in the environment. */
@@ -79,15 +90,15 @@ export async function createPostgresStore(
   }
   const codeRetentionMs = options.codeRetentionMs ?? 24 * 60 * 60 * 1000
 
-  const tokenColumns = tokenValues(emptyToken)
+  const tokenColumns = tokenValues(EMPTY_TOKEN)
   const sql = {
-    insertClient: insertSql(`${s}.clients`, clientValues(emptyClientValuesSource())),
-    updateClient: updateSql(`${s}.clients`, clientValues(emptyClientValuesSource())),
-    insertKey: insertSql(`${s}.signing_keys`, keyValues(emptyKey)),
-    updateKey: updateSql(`${s}.signing_keys`, keyValues(emptyKey)),
-    insertUser: insertSql(`${s}.users`, userValues(emptyUser)),
-    updateUser: updateSql(`${s}.users`, userValues(emptyUser)),
-    insertCode: insertSql(`${s}.authorization_codes`, codeValues(emptyCode)),
+    insertClient: insertSql(`${s}.clients`, clientValues(EMPTY_CLIENT)),
+    updateClient: updateSql(`${s}.clients`, clientValues(EMPTY_CLIENT)),
+    insertKey: insertSql(`${s}.signing_keys`, keyValues(EMPTY_KEY)),
+    updateKey: updateSql(`${s}.signing_keys`, keyValues(EMPTY_KEY)),
+    insertUser: insertSql(`${s}.users`, userValues(EMPTY_USER)),
+    updateUser: updateSql(`${s}.users`, userValues(EMPTY_USER)),
+    insertCode: insertSql(`${s}.authorization_codes`, codeValues(EMPTY_CODE)),
     // A token issued from a code that was replayed meanwhile is born revoked (see above).
     insertToken: `INSERT INTO ${s}.tokens (${tokenColumns.names.join(', ')}) VALUES (${tokenColumns.names
       .map((name, index) =>
@@ -166,11 +177,39 @@ export async function createPostgresStore(
     listSigningKeys: () =>
       all('listKeys', `SELECT * FROM ${s}.signing_keys ORDER BY created_at, kid`, [], keyFromRow),
     async saveSigningKeys(change) {
+      // Several instances may start, or rotate on schedule, at the same moment: changes are
+      // serialised by an advisory lock and applied only from the states they were computed from.
       await transaction(async (client) => {
-        for (const key of change.updated)
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+          `gatehouse.signing-keys.${schemaName}`,
+        ])
+        const current = new Map(
+          (
+            await run(
+              'listKeys',
+              `SELECT * FROM ${s}.signing_keys ORDER BY created_at, kid`,
+              [],
+              client,
+            )
+          ).rows
+            .map(keyFromRow)
+            .map((key) => [key.kid, key.state]),
+        )
+        for (const key of change.updated) {
+          if (!isKeyTransition(current.get(key.kid), key.state)) {
+            throw new ConcurrentSigningKeyChange(key.kid)
+          }
           await run('updateKey', sql.updateKey, keyValues(key).values, client)
-        for (const key of change.created)
+          current.set(key.kid, key.state)
+        }
+        for (const key of change.created) {
+          // Ensuring keys at start is idempotent: another instance already created this one.
+          const states = [...current.values()]
+          if (change.updated.length === 0 && key.state !== 'retired' && states.includes(key.state))
+            continue
           await run('insertKey', sql.insertKey, keyValues(key).values, client)
+          current.set(key.kid, key.state)
+        }
       })
     },
 
@@ -441,79 +480,24 @@ export async function createPostgresStore(
   }
 }
 
-// Column lists are derived from the row mapping of an empty record of each table.
-const emptyToken: TokenRecord = {
-  hash: '',
-  jti: '',
-  kind: 'access_token',
-  clientId: '',
-  subject: '',
-  scope: '',
-  audience: [],
-  claims: {},
-  format: 'opaque',
-  issuedAt: 0,
-  expiresAt: 0,
-  revokedAt: null,
-  familyId: null,
-  codeHash: null,
-  usedAt: null,
-  jwt: null,
+/** A signing-key change computed from a state that another instance changed meanwhile. */
+export class ConcurrentSigningKeyChange extends Error {
+  constructor(readonly kid: string) {
+    super(
+      `signing key ${kid} was changed by another instance meanwhile; this change was not applied`,
+    )
+    this.name = 'ConcurrentSigningKeyChange'
+  }
 }
-const emptyKey = {
-  kid: '',
-  alg: '',
-  publicJwk: {},
-  encryptedPrivateJwk: '',
-  state: 'next',
-  createdAt: 0,
-  activatedAt: null,
-  retiredAt: null,
-  publishUntil: null,
-} as const
-const emptyUser = {
-  id: '',
-  username: '',
-  passwordHash: '',
-  encryptedTotpSecret: null,
-  lastTotpStep: null,
-  claims: {},
-  failedLogins: 0,
-  lockedUntil: null,
-  disabled: false,
-  createdAt: 0,
-} as const
-const emptyCode = {
-  hash: '',
-  clientId: '',
-  subject: '',
-  redirectUri: '',
-  scope: '',
-  audience: [],
-  codeChallenge: '',
-  nonce: null,
-  authTime: 0,
-  claims: {},
-  issuedAt: 0,
-  expiresAt: 0,
-  usedAt: null,
-} as const
-function emptyClientValuesSource() {
-  return {
-    clientId: '',
-    name: '',
-    secretHash: null,
-    tokenEndpointAuthMethod: 'none',
-    jwks: null,
-    redirectUris: [],
-    postLogoutRedirectUris: [],
-    grantTypes: [],
-    scopes: [],
-    audiences: [],
-    tokenFormat: 'opaque',
-    firstParty: false,
-    requirePushedAuthorizationRequests: false,
-    accessTokenTtlSeconds: null,
-    createdAt: 0,
-  } as const
+
+/** The state changes a rotation makes: next → active → retired (a retired key may be updated). */
+function isKeyTransition(from: SigningKeyState | undefined, to: SigningKeyState): boolean {
+  switch (to) {
+    case 'active':
+      return from === 'next'
+    case 'retired':
+      return from === 'active' || from === 'next' || from === 'retired'
+    case 'next':
+      return from === 'next'
+  }
 }
