@@ -33,12 +33,12 @@ describe('the gateway refuses to start on an unsafe configuration file, naming t
     [
       'a route without an auth method',
       `  - { id: a, match: { path: /a, methods: [GET] }, upstream: api }`,
-      'routes[0].auth: required: every route names exactly one auth method (jwt, phantom, split or public)',
+      'routes[0].auth: required: every route names exactly one auth method (jwt, phantom, split, cookie or public)',
     ],
     [
       'an auth method that is not spelled out',
       `  - { id: a, match: { path: /a, methods: [GET] }, upstream: api, auth: { method: anonymous } }`,
-      'routes[0].auth.method: must be one of jwt, phantom, split or public (public must be written out)',
+      'routes[0].auth.method: must be one of jwt, phantom, split, cookie or public (public must be written out)',
     ],
     [
       'a misspelt key',

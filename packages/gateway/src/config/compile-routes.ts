@@ -5,7 +5,9 @@ import {
   type JwtValidator,
   type KeySet,
 } from '@gatehouse/jwt'
+import { type CookieTokenReader, createCookieTokenReader } from '@gatehouse/token-handler'
 import type { GatewayMetrics } from '../metrics.js'
+import { createCookieAuthenticator } from '../pipeline/authenticate/cookie.js'
 import { createJwtAuthenticator } from '../pipeline/authenticate/jwt.js'
 import {
   createIntrospectionClient,
@@ -116,6 +118,41 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
     return client
   }
 
+  let cookieReader: CookieTokenReader | undefined
+  function cookieReaderFor(): CookieTokenReader {
+    const tokenHandler = settings.tokenHandler
+    if (tokenHandler === undefined)
+      throw new TypeError('cookie routes need the tokenHandler section')
+    cookieReader ??= createCookieTokenReader({
+      cookies: { ...tokenHandler.cookies, domain: tokenHandler.cookies.domain },
+      keys: tokenHandler.keys.map((entry) => ({
+        id: entry.id,
+        key: decodeKey(config.secret(entry.key)),
+      })),
+      currentKeyId: tokenHandler.currentKeyId,
+      allowedOrigins: tokenHandler.allowedOrigins,
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    })
+    return cookieReader
+  }
+
+  function phantomFor(auth: { issuer: string; audience: string; cacheMaxSeconds: number }) {
+    const authenticator = createPhantomAuthenticator({
+      introspection: introspectorFor(auth.issuer),
+      // The phantom cache already holds each verified JWT: no second cache.
+      validator: validatorFor(auth.issuer, auth.audience, false),
+      cache: deps.state.phantomCache,
+      cacheMaxSeconds: auth.cacheMaxSeconds,
+      negativeSeconds: settings.phantomCache.negativeSeconds,
+      metrics: deps.metrics,
+      revocations: deps.state.revocations,
+      audience: auth.audience,
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    })
+    cleanups.push(authenticator.close)
+    return authenticator
+  }
+
   function authenticatorFor(route: Route): (req: MatchedRequest) => Promise<Principal> {
     const auth = route.auth
     switch (auth.method) {
@@ -123,22 +160,14 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
         return createPublicAuthenticator()
       case 'jwt':
         return createJwtAuthenticator(validatorFor(auth.issuer, auth.audience, true))
-      case 'phantom': {
-        const authenticator = createPhantomAuthenticator({
-          introspection: introspectorFor(auth.issuer),
-          // The phantom cache already holds each verified JWT: no second cache.
-          validator: validatorFor(auth.issuer, auth.audience, false),
-          cache: deps.state.phantomCache,
-          cacheMaxSeconds: auth.cacheMaxSeconds,
-          negativeSeconds: settings.phantomCache.negativeSeconds,
-          metrics: deps.metrics,
-          revocations: deps.state.revocations,
-          audience: auth.audience,
-          ...(deps.now === undefined ? {} : { now: deps.now }),
+      case 'phantom':
+        return phantomFor(auth).authenticate
+      case 'cookie':
+        return createCookieAuthenticator({
+          reader: cookieReaderFor(),
+          csrfHeaderName: settings.tokenHandler?.csrfHeaderName ?? 'x-csrf-token',
+          resolveOpaque: phantomFor(auth).resolveOpaque,
         })
-        cleanups.push(authenticator.close)
-        return authenticator.authenticate
-      }
       case 'split':
         return createSplitAuthenticator({
           store: deps.state.splitTokens,
@@ -236,4 +265,11 @@ export function metadataPath(audience: string): string {
     path = `/${encodeURIComponent(audience)}`
   }
   return path === '/' ? METADATA_ROOT : `${METADATA_ROOT}${path.replace(/\/$/, '')}`
+}
+
+/** A token-handler cookie key: 32 bytes, base64 or base64url (checked at load too). */
+function decodeKey(encoded: string): Uint8Array {
+  const bytes = Buffer.from(encoded.trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+  if (bytes.byteLength !== 32) throw new TypeError('token handler cookie keys must be 32 bytes')
+  return bytes
 }

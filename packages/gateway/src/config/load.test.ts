@@ -94,13 +94,13 @@ describe('loadGatewayConfig', () => {
   it('refuses a route without an auth method, naming the route', () => {
     const { auth: _auth, ...noAuth } = route({})
     expect(issuesOf(base({ routes: [noAuth] }))).toEqual([
-      'routes[0].auth: required: every route names exactly one auth method (jwt, phantom, split or public)',
+      'routes[0].auth: required: every route names exactly one auth method (jwt, phantom, split, cookie or public)',
     ])
   })
 
   it('refuses an unknown auth method (public must be written out)', () => {
     expect(issuesOf(base({ routes: [route({ auth: { method: 'none' } })] }))[0]).toMatch(
-      /^routes\[0\]\.auth\.method: must be one of jwt, phantom, split or public/,
+      /^routes\[0\]\.auth\.method: must be one of jwt, phantom, split, cookie or public/,
     )
   })
 
@@ -173,5 +173,29 @@ describe('loadGatewayConfig', () => {
     const config = base()
     ;(config.listen as { tls: { key: unknown } }).tls.key = 'BEGIN PRIVATE KEY'
     expect(issuesOf(config)[0]).toMatch(/^listen\.tls\.key: /)
+  })
+
+  it('refuses a cookie route without the tokenHandler section, a short cookie key and an unknown current key', () => {
+    const cookieRoute = route({ auth: { method: 'cookie', issuer: 'main', audience: 'a' } })
+    expect(issuesOf(base({ routes: [cookieRoute] }))).toEqual([
+      'routes[0].auth.method: a cookie route needs the tokenHandler section',
+    ])
+    const tokenHandler = {
+      cookies: { namePrefix: 'gh', basePath: '', apiPath: '/api' },
+      keys: [{ id: 'k1', key: { env: 'SHORT_KEY' } }],
+      currentKeyId: 'k2',
+      allowedOrigins: ['https://app.test'],
+    }
+    expect(issuesOf(base({ routes: [cookieRoute], tokenHandler }))).toEqual([
+      'tokenHandler.currentKeyId: no key with id "k2" in tokenHandler.keys',
+    ])
+    expect(() =>
+      loadGatewayConfig(
+        base({ routes: [cookieRoute], tokenHandler: { ...tokenHandler, currentKeyId: 'k1' } }),
+        {
+          env: { ...env, SHORT_KEY: Buffer.alloc(16).toString('base64') },
+        },
+      ),
+    ).toThrow('tokenHandler.keys[0].key: must be 32 bytes in base64 (got 16)')
   })
 })

@@ -46,6 +46,19 @@ export function loadGatewayConfig(
       problems.push(`${path}: ${(error as Error).message}`)
     }
   }
+  for (const [index, entry] of (settings.tokenHandler?.keys ?? []).entries()) {
+    const value = values.get(entry.key)
+    if (value === undefined) continue
+    // AES-256-GCM: exactly 32 bytes, in base64 or base64url.
+    const decoded = /^[A-Za-z0-9+/_-]+=*$/.test(value.trim())
+      ? Buffer.from(value.trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+      : Buffer.alloc(0)
+    if (decoded.byteLength !== 32) {
+      problems.push(
+        `tokenHandler.keys[${index}].key: must be 32 bytes in base64 (got ${decoded.byteLength})`,
+      )
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze({
     settings,
@@ -100,6 +113,9 @@ function* secretRefs(settings: GatewayConfigParsed): Generator<[string, PemRef]>
       yield [`upstreams.${name}.clientCertificate.cert`, upstream.clientCertificate.cert]
       yield [`upstreams.${name}.clientCertificate.key`, upstream.clientCertificate.key]
     }
+  }
+  for (const [index, entry] of (settings.tokenHandler?.keys ?? []).entries()) {
+    yield [`tokenHandler.keys[${index}].key`, entry.key]
   }
   for (const [name, issuer] of Object.entries(settings.issuers)) {
     if (issuer.ca !== undefined) yield [`issuers.${name}.ca`, issuer.ca]

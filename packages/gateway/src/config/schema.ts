@@ -106,13 +106,19 @@ export const AuthMethod = z.discriminatedUnion(
       cacheMaxSeconds: z.int().min(0).max(3_600).default(300),
     }),
     z.strictObject({ method: z.literal('split'), ...TokenAuth }),
+    /** The token handler's encrypted access-token cookie, then the phantom step (issue 5). */
+    z.strictObject({
+      method: z.literal('cookie'),
+      ...TokenAuth,
+      cacheMaxSeconds: z.int().min(0).max(3_600).default(300),
+    }),
     z.strictObject({ method: z.literal('public') }),
   ],
   {
     error: (issue) =>
       issue.input === undefined
-        ? 'required: every route names exactly one auth method (jwt, phantom, split or public)'
-        : 'must be one of jwt, phantom, split or public (public must be written out)',
+        ? 'required: every route names exactly one auth method (jwt, phantom, split, cookie or public)'
+        : 'must be one of jwt, phantom, split, cookie or public (public must be written out)',
   },
 )
 export type AuthMethod = z.infer<typeof AuthMethod>
@@ -200,6 +206,25 @@ export const GatewayConfigObject = z.strictObject({
   }),
   /** Metrics (Prometheus) on a separate, plain-http admin port, loopback by default. */
   admin: z.strictObject({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).optional(),
+  /** The token handler's cookies, for `cookie` routes: names, paths, keys and allowed origins. */
+  tokenHandler: z
+    .strictObject({
+      cookies: z.strictObject({
+        namePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+        domain: z.string().min(1).optional(),
+        /** The token handler's path prefix ('' at the root). */
+        basePath: z.string().regex(/^(\/[A-Za-z0-9._~-]+)*$/),
+        /** The path the access-token cookie is sent to (the APIs behind the gateway). */
+        apiPath: AbsolutePath,
+      }),
+      /** AES-256-GCM keys (32 bytes, base64) the token handler seals cookies with. */
+      keys: z.array(z.strictObject({ id: z.string().min(1), key: SecretRef })).min(1),
+      currentKeyId: z.string().min(1),
+      /** Exact origins allowed on state-changing requests. */
+      allowedOrigins: z.array(z.url()).min(1),
+      csrfHeaderName: HeaderName.default('x-csrf-token'),
+    })
+    .optional(),
   /** Peers allowed to set X-Forwarded-For / Forwarded / X-Request-Id. */
   trustedProxies: z.array(Cidr).default([]),
   issuers: z.record(Name, Issuer).default({}),
@@ -274,14 +299,35 @@ function checkCrossReferences(
         path: at('auth', 'issuer'),
         message: `unknown issuer "${auth.issuer}"`,
       })
-    } else if (auth.method === 'phantom' && issuer.introspection === undefined) {
+    } else if (
+      (auth.method === 'phantom' || auth.method === 'cookie') &&
+      issuer.introspection === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: at('auth', 'method'),
-        message: `a phantom route needs issuers.${auth.issuer}.introspection (the gateway's introspection client)`,
+        message: `a ${auth.method} route needs issuers.${auth.issuer}.introspection (the gateway's introspection client)`,
+      })
+    }
+    if (auth.method === 'cookie' && config.tokenHandler === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('auth', 'method'),
+        message: 'a cookie route needs the tokenHandler section',
       })
     }
   })
+  const tokenHandler = config.tokenHandler
+  if (
+    tokenHandler !== undefined &&
+    !tokenHandler.keys.some((key) => key.id === tokenHandler.currentKeyId)
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokenHandler', 'currentKeyId'],
+      message: `no key with id "${tokenHandler.currentKeyId}" in tokenHandler.keys`,
+    })
+  }
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     if (upstream.url.startsWith('http:') && !upstream.allowInsecureHttp) {
       ctx.addIssue({

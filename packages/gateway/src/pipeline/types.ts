@@ -66,7 +66,7 @@ export interface ForwardResult {
   readonly upstreamMs: number
 }
 
-export type AuthMethodName = 'jwt' | 'phantom' | 'split' | 'public'
+export type AuthMethodName = 'jwt' | 'phantom' | 'split' | 'cookie' | 'public'
 
 /** One route, compiled once at load: every decision it needs is already made or closed over. */
 export interface CompiledRoute {

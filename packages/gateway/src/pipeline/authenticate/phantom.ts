@@ -86,7 +86,11 @@ export function createPhantomAuthenticator(options: PhantomOptions) {
   }
 
   async function authenticatePhantom(req: MatchedRequest): Promise<Principal> {
-    const token = readBearerToken(req.headers)
+    return resolveOpaque(readBearerToken(req.headers))
+  }
+
+  /** The phantom step itself, shared with the `cookie` method (whose cookie holds an opaque token). */
+  async function resolveOpaque(token: string): Promise<Principal> {
     if (JWS_SHAPE.test(token)) {
       throw new GatewayInvalidToken(
         'phantom.jwt_presented',
@@ -123,5 +127,5 @@ export function createPhantomAuthenticator(options: PhantomOptions) {
     }
   }
 
-  return { authenticate: authenticatePhantom, close: unsubscribe }
+  return { authenticate: authenticatePhantom, resolveOpaque, close: unsubscribe }
 }
