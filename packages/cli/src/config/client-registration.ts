@@ -103,7 +103,10 @@ export const ClientRegistration = z
     // The secret belongs to the secret-based methods only, and they cannot work without one.
     const needsSecret = SECRET_METHODS.has(client.tokenEndpointAuthMethod)
     if (needsSecret && client.clientSecret === undefined) {
-      fail('clientSecret', `${client.tokenEndpointAuthMethod} needs clientSecret ({ env } or { file })`)
+      fail(
+        'clientSecret',
+        `${client.tokenEndpointAuthMethod} needs clientSecret ({ env } or { file })`,
+      )
     }
     if (!needsSecret && client.clientSecret !== undefined) {
       fail('clientSecret', `a ${client.tokenEndpointAuthMethod} client has no secret`)
