@@ -63,6 +63,12 @@ beforeAll(async () => {
           rateLimits: [{ name: 'everyone', key: 'route', limit: 10, windowSeconds: 3600 }],
         },
         {
+          id: 'split',
+          match: { path: '/split/**', methods: ['GET'] },
+          upstream: 'echo',
+          auth: { method: 'split', issuer: 'local', audience: AUDIENCE },
+        },
+        {
           id: 'phantom',
           match: { path: '/phantom/**', methods: ['GET'] },
           upstream: 'echo',
@@ -160,17 +166,47 @@ describe('--workers 2 and revocation', () => {
     for (let i = 0; i < 4; i++) stillCached.push((await call()).status)
     expect(stillCached).toEqual([200, 200, 200, 200])
     const tokenHash = createHash('sha256').update(opaque).digest('base64url')
-    child.stdin?.write(`${tokenHash}\n`)
-    await waitFor(
-      () => output.split('\n').find((line) => line.includes(`"revoked":"${tokenHash}"`)),
-      5_000,
-    )
+    await command(`revoke ${tokenHash}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
     const after = []
     for (let i = 0; i < 4; i++) after.push((await call()).status)
     expect(after).toEqual([401, 401, 401, 401])
   })
 })
+
+describe('--workers 2 and split tokens', () => {
+  it('a split-token entry written at the primary is read by every worker', async () => {
+    const jwt = await issuer.sign({ aud: AUDIENCE })
+    const [header, payload, signature] = jwt.split('.') as [string, string, string]
+    await command(
+      `split ${createHash('sha256').update(signature).digest('base64url')} ${header}.${payload}`,
+    )
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const res = await request(`${gatewayUrl}/split/1`, pki.ca.cert, {
+        headers: { authorization: `Bearer ${signature}` },
+      })
+      statuses.push(res.status)
+    }
+    expect(statuses).toEqual([200, 200, 200, 200])
+    const pids = new Set(
+      output
+        .split('\n')
+        .filter((line) => line.includes('"routeId":"split"'))
+        .map((line) => (JSON.parse(line) as { pid: number }).pid),
+    )
+    expect(pids.size).toBe(2)
+  })
+})
+
+/** Sends one command to the primary (see support/cluster-main.mjs) and waits until it is done. */
+async function command(line: string): Promise<void> {
+  child.stdin?.write(`${line}\n`)
+  await waitFor(
+    () => output.split('\n').find((entry) => entry.includes(JSON.stringify({ done: line }))),
+    5_000,
+  )
+}
 
 async function waitFor(find: () => string | undefined, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs

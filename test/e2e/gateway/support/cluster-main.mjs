@@ -8,13 +8,17 @@ const handle = await startGatewayCluster({
   loadConfig: () => loadGatewayConfig(configPath, { env: process.env }),
 })
 if (handle.role === 'primary') {
-  // Stands in for an embedded authorization server: each stdin line is a token hash to revoke.
+  // Stands in for an embedded authorization server, one command per stdin line:
+  // `revoke <token hash>` or `split <signature hash> <header.payload>`.
   process.stdin.setEncoding('utf8')
   process.stdin.on('data', (text) => {
-    for (const tokenHash of text.split('\n').filter(Boolean)) {
-      handle.state.revocations.publish({ tokenHash }).then(() => {
-        process.stdout.write(`${JSON.stringify({ revoked: tokenHash })}\n`)
-      })
+    for (const line of text.split('\n').filter(Boolean)) {
+      const [command, key, value] = line.split(' ')
+      const done =
+        command === 'split'
+          ? handle.state.splitTokens.put(key, value, 300)
+          : handle.state.revocations.publish({ tokenHash: key })
+      done.then(() => process.stdout.write(`${JSON.stringify({ done: line })}\n`))
     }
   })
   process.stdout.write(`${JSON.stringify({ ready: true, adminUrl: handle.adminUrl })}\n`)
