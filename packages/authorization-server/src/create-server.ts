@@ -19,7 +19,7 @@ import { refreshTokenGrant } from './endpoints/token/grants/refresh-token.js'
 import { tokenExchangeGrant } from './endpoints/token/grants/token-exchange.js'
 import { createTokenEndpoint } from './endpoints/token/index.js'
 import { createUserinfoEndpoint } from './endpoints/userinfo.js'
-import { MethodNotAllowed, NotFound } from './errors.js'
+import { MethodNotAllowed, NotFound, OAuthError } from './errors.js'
 import { createInProcessRevocationBus, type RevocationBus } from './events/revocation-bus.js'
 import { sendOAuthError } from './http/respond.js'
 import { createKeyEncryption } from './keys/key-encryption.js'
@@ -41,10 +41,20 @@ export interface AuthorizationServerDeps {
   readonly revocations?: RevocationBus
   /** Where split tokens' header.payload go (in-process by default; the gateway's shared state). */
   readonly splitTokens?: SplitTokenStore
+  /**
+   * One access-log line per request (pino-compatible): method, path without query, status,
+   * duration, request id and the denial reason; never headers, query strings or bodies.
+   */
+  readonly logger?: AccessLogger
   /** Internal failures (never client mistakes): a store down, a sink failing. */
   readonly onError?: (error: unknown) => void
   /** Run the sweep and the rotation schedule on timers (default true). */
   readonly maintenance?: boolean
+}
+
+export interface AccessLogger {
+  info(entry: Record<string, unknown>, message: string): void
+  error(entry: Record<string, unknown>, message: string): void
 }
 
 export interface AuthorizationServer {
@@ -82,6 +92,7 @@ export async function createAuthorizationServer(
 ): Promise<AuthorizationServer> {
   const now = deps.now ?? Date.now
   const onError = deps.onError ?? (() => {})
+  const logger = deps.logger
   const encryption = createKeyEncryption(deps.secrets.keyEncryptionKey)
   const policy = keyRotationPolicy(config)
   await ensureSigningKeys(deps.store, encryption, policy, now())
@@ -172,6 +183,23 @@ export async function createAuthorizationServer(
       requestId,
       ip: req.socket.remoteAddress ?? 'unknown',
     }
+    const started = performance.now()
+    let reason: string | undefined
+    if (logger !== undefined) {
+      res.once('finish', () => {
+        logger.info(
+          {
+            requestId,
+            method: req.method,
+            path: url.pathname,
+            status: res.statusCode,
+            durationMs: Math.round((performance.now() - started) * 100) / 100,
+            ...(reason === undefined ? {} : { reason }),
+          },
+          'request',
+        )
+      })
+    }
     const methods = routes.get(url.pathname)
     const endpoint = methods?.[req.method ?? '']
     const run = async () => {
@@ -184,7 +212,16 @@ export async function createAuthorizationServer(
       await endpoint(rc)
     }
     run().catch((error: unknown) => {
-      if (!(error instanceof Error) || !('expose' in error) || error.expose !== true) onError(error)
+      if (error instanceof OAuthError && error.expose) {
+        reason = error.reason
+      } else {
+        reason = 'internal'
+        onError(error)
+        logger?.error(
+          { requestId, err: error instanceof Error ? error.name : 'unknown' },
+          'internal error',
+        )
+      }
       sendOAuthError(res, error, realm)
     })
   }

@@ -20,6 +20,7 @@ export {
   type SecretSources,
 } from './config/secrets.js'
 export {
+  type AccessLogger,
   type AuthorizationServer,
   type AuthorizationServerDeps,
   createAuthorizationServer,

@@ -30,6 +30,11 @@ export const ScopeDefinition = z.strictObject({
   description: z.string().optional(),
   /** The user attributes this scope releases into tokens and userinfo, e.g. `customer_id`. */
   claims: z.array(z.string().min(1)).default([]),
+  /**
+   * Per audience (RFC 8707 resource URI): the attributes released into access tokens for that
+   * audience instead of `claims`. ID tokens and userinfo always use `claims`.
+   */
+  audiences: z.record(z.string().url(), z.array(z.string().min(1))).default({}),
 })
 
 export const AuthorizationServerConfigSchema = z.strictObject({

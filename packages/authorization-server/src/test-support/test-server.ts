@@ -10,7 +10,11 @@ import {
   type AuthorizationServerConfigInput,
   parseAuthorizationServerConfig,
 } from '../config/schema.js'
-import { type AuthorizationServer, createAuthorizationServer } from '../create-server.js'
+import {
+  type AuthorizationServer,
+  type AuthorizationServerDeps,
+  createAuthorizationServer,
+} from '../create-server.js'
 import { createSqliteStore } from '../store/sqlite.js'
 import type { AuthorizationServerStore } from '../store/store.js'
 
@@ -40,6 +44,7 @@ export function basic(clientId: string, secret: string): string {
 
 export async function startTestServer(
   overrides: Partial<AuthorizationServerConfigInput> = {},
+  deps: Pick<AuthorizationServerDeps, 'logger'> = {},
 ): Promise<TestServer> {
   let now = Date.parse('2026-03-01T12:00:00Z')
   const clock = {
@@ -70,6 +75,7 @@ export async function startTestServer(
     secrets: { keyEncryptionKey },
     now: clock.now,
     maintenance: false,
+    ...deps,
   })
   const http: Server = createServer(server.handler)
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))

@@ -30,16 +30,24 @@ const RESERVED = new Set([
 
 /**
  * The claims released by the granted scopes: for each scope, the attributes its configuration
- * names, when the user has them. Nothing else ends up in a token.
+ * names (for an access token, the audience's own list when the scope defines one), when the user
+ * has them. Nothing else ends up in a token.
  */
 export function releaseClaims(
   scopes: readonly string[],
   attributes: Readonly<Record<string, unknown>>,
   definitions: AuthorizationServerConfig['scopes'],
+  audience: readonly string[] = [],
 ): Record<string, unknown> {
   const released: Record<string, unknown> = {}
   for (const scope of scopes) {
-    for (const claim of definitions[scope]?.claims ?? []) {
+    const definition = definitions[scope]
+    if (definition === undefined) continue
+    const perAudience = audience.flatMap((uri) => definition.audiences[uri] ?? [])
+    const names = audience.some((uri) => uri in definition.audiences)
+      ? perAudience
+      : definition.claims
+    for (const claim of names) {
       if (RESERVED.has(claim) || !Object.hasOwn(attributes, claim)) continue
       released[claim] = attributes[claim]
     }

@@ -154,6 +154,22 @@ describe('authorization code flow', () => {
     expect(params.get('code')).toBeNull()
   })
 
+  it('asks for a new login when the session is older than max_age', async () => {
+    await loginAndConsent()
+    as.clock.advance(120_000)
+    expect(callbackParams(await browser.get(authorize({ max_age: '300' }))).get('code')).toMatch(
+      /^gac_/,
+    )
+    const stale = await browser.get(authorize({ max_age: '60' }))
+    expect(stale.location).toContain('/interaction?id=')
+    expect(
+      callbackParams(await browser.get(authorize({ max_age: '60', prompt: 'none' }))).get('error'),
+    ).toBe('login_required')
+    expect(callbackParams(await browser.get(authorize({ max_age: '-1' }))).get('error')).toBe(
+      'invalid_request',
+    )
+  })
+
   it('answers prompt=none without a session with login_required at the client', async () => {
     const params = callbackParams(await browser.get(authorize({ prompt: 'none' })))
     expect(params.get('error')).toBe('login_required')

@@ -21,6 +21,8 @@ export interface AuthorizationRequest {
   readonly nonce: string | null
   readonly codeChallenge: string
   readonly prompt: 'none' | 'login' | 'consent' | null
+  /** OIDC `max_age` in seconds: an older login must be repeated. */
+  readonly maxAge: number | null
 }
 
 export type Parameters = ReadonlyMap<string, string>
@@ -194,6 +196,14 @@ export function checkPkce(parameters: Parameters): string {
   return challenge
 }
 
+export function checkMaxAge(parameters: Parameters): number | null {
+  const maxAge = parameters.get('max_age')
+  if (maxAge === undefined) return null
+  if (!/^\d{1,9}$/.test(maxAge))
+    throw new InvalidRequest('max_age is malformed', 'authorize.max_age')
+  return Number(maxAge)
+}
+
 export function checkPrompt(parameters: Parameters): AuthorizationRequest['prompt'] {
   const prompt = parameters.get('prompt')
   if (prompt === undefined) return null
@@ -245,6 +255,7 @@ export async function validateAuthorizationRequest(
         nonce,
         codeChallenge,
         prompt: checkPrompt(parameters),
+        maxAge: checkMaxAge(parameters),
       },
     }
   } catch (error) {

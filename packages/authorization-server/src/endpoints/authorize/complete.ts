@@ -81,6 +81,7 @@ export async function completeAuthorization(
     authTime: login.authTime,
     claims: {
       released: releaseClaims(request.scopes, user.claims, ctx.config.scopes),
+      accessClaims: releaseClaims(request.scopes, user.claims, ctx.config.scopes, request.audience),
       amr: [...login.amr],
     },
     issuedAt: now,

@@ -74,7 +74,14 @@ export function createAuthorizationEndpoint(
   }
 
   async function proceed(rc: RequestContext, request: AuthorizationRequest): Promise<void> {
-    const session = request.prompt === 'login' ? null : await readLoginSession(ctx, rc.req)
+    const current = request.prompt === 'login' ? null : await readLoginSession(ctx, rc.req)
+    // OIDC Core §3.1.2.1: a login older than max_age is repeated.
+    const session =
+      current !== null &&
+      request.maxAge !== null &&
+      ctx.now() - current.record.authTime > request.maxAge * 1000
+        ? null
+        : current
     if (session === null) {
       if (request.prompt === 'none') {
         throw new RedirectableAuthorizationError(

@@ -54,6 +54,7 @@ export const authorizationCodeGrant: GrantHandler = async function authorization
 
   const scopes = stored.scope === '' ? [] : stored.scope.split(' ')
   const released = (stored.claims.released ?? {}) as Record<string, unknown>
+  const accessClaims = (stored.claims.accessClaims ?? released) as Record<string, unknown>
   const amr = (stored.claims.amr ?? []) as string[]
   const familyId = client.grantTypes.includes('refresh_token') ? randomUUID() : null
   const issued = await prepareAccessToken(ctx, {
@@ -61,7 +62,7 @@ export const authorizationCodeGrant: GrantHandler = async function authorization
     subject: stored.subject,
     scopes,
     audience: stored.audience,
-    claims: released,
+    claims: accessClaims,
     familyId,
     codeHash: hash,
   })

@@ -58,7 +58,7 @@ export const refreshTokenGrant: GrantHandler = async function refreshTokenGrant(
     subject: stored.subject,
     scopes,
     audience,
-    claims: releaseClaims(scopes, user.claims, ctx.config.scopes),
+    claims: releaseClaims(scopes, user.claims, ctx.config.scopes, audience),
     familyId: successor.record.familyId,
     codeHash: stored.codeHash,
   })

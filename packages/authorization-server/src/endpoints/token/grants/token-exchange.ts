@@ -55,7 +55,7 @@ export const tokenExchangeGrant: GrantHandler = async function tokenExchangeGran
     subject: subject.subject,
     scopes,
     audience,
-    claims: user === null ? {} : releaseClaims(scopes, user.claims, ctx.config.scopes),
+    claims: user === null ? {} : releaseClaims(scopes, user.claims, ctx.config.scopes, audience),
     actor,
     notAfter: subject.expiresAt,
   })
