@@ -7,6 +7,8 @@ import { DEFAULT_DIST_DIR } from './create-spa-handler.js'
 /** The SPA's sources: `index.html`, `styles.css` and `main.ts` with what it imports. */
 export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url))
 
+const COPIED_AS_IS = ['index.html', 'favicon.svg'] as const
+
 export interface BuildSpaAssetsOptions {
   /** Default: `dist/public`, where `createSpaHandler` looks. */
   readonly outDir?: string
@@ -14,7 +16,7 @@ export interface BuildSpaAssetsOptions {
 
 /**
  * Bundles the SPA with esbuild into `outDir`: `main.js` (one ES module, minified, no inline
- * code, so the page runs under `script-src 'self'`), `styles.css` and `index.html`. Type
+ * code, so the page runs under `script-src 'self'`), `styles.css`, `index.html` and the icon. Type
  * checking is tsc's job (`web/tsconfig.json` is part of `tsc -b`); esbuild only bundles.
  */
 export async function buildSpaAssets(options: BuildSpaAssetsOptions = {}): Promise<string> {
@@ -34,6 +36,6 @@ export async function buildSpaAssets(options: BuildSpaAssetsOptions = {}): Promi
     legalComments: 'none',
     logLevel: 'warning',
   })
-  await copyFile(join(WEB_DIR, 'index.html'), join(outDir, 'index.html'))
+  for (const file of COPIED_AS_IS) await copyFile(join(WEB_DIR, file), join(outDir, file))
   return outDir
 }
