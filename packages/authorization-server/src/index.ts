@@ -43,7 +43,11 @@ export {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from './keys/signing-keys.js'
-export { createPostgresStore, type PostgresStoreOptions } from './store/postgres.js'
+export {
+  ConcurrentSigningKeyChange,
+  createPostgresStore,
+  type PostgresStoreOptions,
+} from './store/postgres.js'
 export { migratePostgres, POSTGRES_MIGRATIONS } from './store/postgres-migrations.js'
 export { createSqliteStore, migrateSqlite, type SqliteStoreOptions } from './store/sqlite.js'
 export type * from './store/store.js'

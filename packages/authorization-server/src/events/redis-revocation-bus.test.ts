@@ -141,7 +141,16 @@ async function startRedis(port: number): Promise<ChildProcess> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
-  await eventually(async () => (await probe(`redis://127.0.0.1:${port}`)).ok, 10_000)
+  let failure: Error | undefined
+  child.on('error', (error) => {
+    failure = new Error(
+      `cannot start redis-server, which the outage tests run on a port of their own (it must be on PATH): ${error.message}`,
+    )
+  })
+  await eventually(async () => {
+    if (failure !== undefined) throw failure
+    return (await probe(`redis://127.0.0.1:${port}`)).ok
+  }, 10_000)
   return child
 }
 

@@ -235,6 +235,12 @@ async function startRedis(port: number): Promise<ChildProcess> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
+  let failure: Error | undefined
+  child.on('error', (error) => {
+    failure = new Error(
+      `cannot start redis-server, which the outage tests run on a port of their own (it must be on PATH): ${error.message}`,
+    )
+  })
   const client = new Redis({
     port,
     host: '127.0.0.1',
@@ -243,6 +249,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
   })
   client.on('error', () => undefined)
   await eventually(async () => {
+    if (failure !== undefined) throw failure
     try {
       if (client.status !== 'ready') await client.connect()
       return (await client.ping()) === 'PONG'

@@ -85,7 +85,16 @@ export async function startOwnRedis(port: number): Promise<ChildProcess> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
-  await eventually(async () => (await probeRedis(`redis://127.0.0.1:${port}`)) === null, 10_000)
+  let failure: Error | undefined
+  child.on('error', (error) => {
+    failure = new Error(
+      `cannot start redis-server, which the outage tests run on a port of their own (it must be on PATH): ${error.message}`,
+    )
+  })
+  await eventually(async () => {
+    if (failure !== undefined) throw failure
+    return (await probeRedis(`redis://127.0.0.1:${port}`)) === null
+  }, 10_000)
   return child
 }
 
