@@ -67,7 +67,10 @@ export function createIntrospectionEndpoint(
     if (token === undefined)
       throw new InvalidRequest('token is required', 'introspect.missing_token')
     const record = await findToken(ctx, token)
-    const active = isActive(record, ctx.now())
+    // A refresh token concerns only its own client: to anyone else it is foreign, so inactive.
+    const active =
+      isActive(record, ctx.now()) &&
+      (record.kind === 'access_token' || record.clientId === client.clientId)
     const accept = (rc.req.headers.accept ?? '').toLowerCase()
     if (accept.includes('application/token-introspection+jwt')) {
       const body = active ? introspectionResponse(record) : INACTIVE

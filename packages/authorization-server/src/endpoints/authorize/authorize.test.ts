@@ -313,6 +313,14 @@ describe('refresh tokens', () => {
     >
     expect(second.refresh_token).toMatch(/^grt_/)
     expect(second.refresh_token).not.toBe(first.refresh_token)
+    // Another client (a gateway) learns nothing about someone else's refresh token.
+    const gatewaySecret = await as.createClient({ clientId: 'gateway' })
+    const foreign = await as.post(
+      '/introspect',
+      { token: second.refresh_token ?? '' },
+      { authorization: basic('gateway', gatewaySecret ?? '') },
+    )
+    expect(await foreign.json()).toEqual({ active: false })
     expect(second.scope).toBe('openid profile orders:read')
     expect((await refresh(second.refresh_token ?? '')).status).toBe(200)
   })
