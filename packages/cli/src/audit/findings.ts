@@ -24,6 +24,8 @@ export interface Finding {
 /** What every check receives: the validated config, where it was written, and the OpenAPI docs. */
 export interface AuditContext {
   readonly config: GatehouseConfig
+  /** The document as written, for settings a component's schema may not have in every version. */
+  readonly input: unknown
   readonly source: YamlSource
   readonly openapi: readonly OpenApiDocument[]
   /** Records a finding at `keyPath` of `where` (default: the configuration file). */

@@ -204,6 +204,14 @@ export const AUDIT_RULES = [
     fix: 'Move the secret to the environment or a file readable only by Gatehouse: `clientSecret: { env: ORDERS_CLIENT_SECRET }`, and rotate the one that was written down.',
   },
   {
+    id: 'GH-CORS-001',
+    severity: 'high',
+    title: 'Cookie routes accept a wide or plain-http origin',
+    rationale:
+      'On `cookie` routes the browser sends the session cookie by itself; the Origin check is what stops other sites from using it. A wildcard, `null` or `http:` origin lets pages anyone can serve (or alter on the network) make state-changing calls with the user’s session.',
+    fix: 'List the exact https origins of the SPA in `gateway.tokenHandler.allowedOrigins` (the token handler’s own `allowedOrigins` is https-only already).',
+  },
+  {
     id: 'GH-COOKIE-001',
     severity: 'medium',
     title: 'Token handler cookies shared with a whole domain',

@@ -5,7 +5,7 @@ import { checkClients } from './checks/clients.js'
 import { checkGatewayNetwork } from './checks/gateway-network.js'
 import { checkOpenApiCoverage } from './checks/openapi.js'
 import { checkRouteOverlaps, checkRoutes } from './checks/routes.js'
-import { checkTokenHandler } from './checks/token-handler.js'
+import { checkCookieRoutes, checkTokenHandler } from './checks/token-handler.js'
 import { type AuditCheck, createFindingCollector, type Finding, sortFindings } from './findings.js'
 import type { OpenApiDocument } from './openapi-document.js'
 
@@ -19,6 +19,7 @@ const CHECKS: readonly AuditCheck[] = [
   checkAlgorithms,
   checkClients,
   checkTokenHandler,
+  checkCookieRoutes,
 ]
 
 /** Runs every check over a validated configuration; findings sorted most severe first. */
@@ -29,6 +30,7 @@ export function auditConfiguration(
   const collector = createFindingCollector(loaded.source)
   const context = {
     config: loaded.settings,
+    input: loaded.input,
     source: loaded.source,
     openapi,
     report: collector.report,

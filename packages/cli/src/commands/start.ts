@@ -1,16 +1,23 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { relative } from 'node:path'
 import { createAuditBus } from '@gatehouse/audit'
 import { createOrdersApi } from '@gatehouse/example-orders-api'
+import { createSpaHandler } from '@gatehouse/example-spa'
 import { connectRevocationSource, createGateway, loadGatewayConfig } from '@gatehouse/gateway'
 import pino from 'pino'
 import { clientKeyFile, startDevAuthorizationServer } from '../dev-stack/authorization-server.js'
 import { DEMO_CLIENTS, DEMO_USERS, ECHO_AUDIENCE, ORDERS_AUDIENCE } from '../dev-stack/demo.js'
+import { buildDevJson, writeDevJson } from '../dev-stack/dev-json.js'
 import { echoHandler } from '../dev-stack/echo-upstream.js'
 import { DEV_ROUTES, devGatewayConfig } from '../dev-stack/gateway-config.js'
-import { type Listening, listenHttps } from '../dev-stack/listen.js'
+import { listenHttps, listenLater } from '../dev-stack/listen.js'
 import { createPrefixedOutput } from '../dev-stack/logging.js'
+import { waitUntilAnswering } from '../dev-stack/readiness.js'
 import { loadDevTls } from '../dev-stack/tls.js'
+import {
+  SPA_API_PATH,
+  startDevTokenHandler,
+  TOKEN_HANDLER_CLIENT_ID,
+} from '../dev-stack/token-handler.js'
 import { openDevWorkspace } from '../dev-stack/workspace.js'
 
 export interface StartOptions {
@@ -24,6 +31,8 @@ export interface StartOptions {
 export const FIXED_PORTS = {
   authorizationServer: 8443,
   gateway: 8444,
+  tokenHandler: 8445,
+  spa: 8446,
   ordersApi: 8447,
   echo: 8448,
   metrics: 9464,
@@ -32,7 +41,11 @@ export const FIXED_PORTS = {
 export interface RunningStack {
   readonly issuer: string
   readonly gatewayUrl: string
+  readonly tokenHandlerUrl: string
+  readonly spaUrl: string
   readonly metricsUrl: string
+  /** `.gatehouse/dev.json`, written once every component answers. */
+  readonly devJsonFile: string
   close(): Promise<void>
 }
 
@@ -55,23 +68,16 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
   const closers: (() => Promise<void>)[] = []
 
   try {
-    // The issuer URL names the port, so listen first and install the handler once it is known.
-    let asHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
-    const asListener: Listening = await listenHttps(
-      (req, res) => {
-        if (asHandler === undefined) {
-          res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' })
-          res.end(
-            JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }),
-          )
-          return
-        }
-        asHandler(req, res)
-      },
-      tls.server,
-      port(FIXED_PORTS.authorizationServer),
-    )
+    // URLs name their ports, and components name each other's URLs: listen first, install each
+    // handler once what it needs is known.
+    const asListener = await listenLater(tls.server, port(FIXED_PORTS.authorizationServer))
     closers.push(asListener.close)
+    const spaListener = await listenLater(tls.server, port(FIXED_PORTS.spa))
+    closers.push(spaListener.close)
+    const thListener = await listenLater(tls.server, port(FIXED_PORTS.tokenHandler))
+    closers.push(thListener.close)
+    const spaUrl = `https://localhost:${spaListener.port}`
+    const tokenHandlerUrl = `https://localhost:${thListener.port}`
     const issuer = `https://localhost:${asListener.port}`
     const as = await startDevAuthorizationServer(workspace, issuer, (error) =>
       asLog.error(
@@ -84,10 +90,27 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
     )
     closers.push(as.close)
     workspace = as.workspace
-    asHandler = as.server.handler
+    asListener.install(as.server.handler)
     as.server.events.audit.subscribe({
       write: (event) => asLog.info({ audit: event }, event.type),
     })
+
+    // The token handler: the SPA's confidential client, keeping tokens in encrypted cookies.
+    const thLog = pino({ base: { component: 'token-handler' } }, output.stream('token-handler'))
+    const th = await startDevTokenHandler({
+      workspace,
+      store: as.store,
+      issuer,
+      spaUrl,
+      ca: tls.ca,
+      onOutcome: (outcome) =>
+        thLog.info(
+          { route: outcome.route, status: outcome.status, reason: outcome.reason },
+          'refused',
+        ),
+    })
+    thListener.install(th.tokenHandler.handler)
+    closers.push(() => th.tokenHandler.close())
 
     // The orders API: reachable only over mTLS with the gateway's client certificate.
     const ordersAudit = createAuditBus()
@@ -128,6 +151,13 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
         gatewayClientCert: tls.gatewayClient.cert,
         ordersUrl: `https://localhost:${orders.port}`,
         echoUrl: `https://localhost:${echo.port}`,
+        spa: {
+          origin: spaUrl,
+          apiPath: SPA_API_PATH,
+          cookieNamePrefix: th.config.cookies.namePrefix,
+          csrfHeaderName: th.config.csrf.headerName,
+          cookieKeyId: th.config.cookies.currentKeyId,
+        },
       }),
       {
         env: {
@@ -135,6 +165,7 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
           GATEHOUSE_GATEWAY_CLIENT_KEY: tls.gatewayClient.key,
           GATEHOUSE_GATEWAY_CLIENT_SECRET:
             workspace.secrets.clientSecrets['gatehouse-gateway'] ?? '',
+          GATEHOUSE_COOKIE_KEY: workspace.secrets.cookieKey,
         },
       },
     )
@@ -145,6 +176,41 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
     closers.push(async () => disconnect())
     const gatewayUrl = gatewayAddress.url.replace('127.0.0.1', 'localhost')
     const metricsUrl = `${gatewayAddress.adminUrl ?? ''}/metrics`
+
+    // The example SPA: signs in through the token handler, calls the orders API through the gateway.
+    spaListener.install(
+      createSpaHandler({
+        config: {
+          tokenHandlerUrl,
+          apiBaseUrl: gatewayUrl,
+          ordersPath: `${SPA_API_PATH}/orders`,
+          csrfHeaderName: th.config.csrf.headerName,
+        },
+      }),
+    )
+
+    await waitUntilAnswering(
+      [
+        `${issuer}/.well-known/openid-configuration`,
+        `${gatewayUrl}/public/ready`,
+        `${tokenHandlerUrl}/session`,
+        `${spaUrl}/`,
+        metricsUrl,
+      ],
+      tls.ca,
+    )
+    const devJson = buildDevJson({
+      workspace,
+      issuer,
+      gatewayUrl,
+      tokenHandlerUrl,
+      spaUrl,
+      metricsUrl,
+      caCertFile: tls.caCertFile,
+      routes: DEV_ROUTES,
+      redirectUris: { [TOKEN_HANDLER_CLIENT_ID]: [`${spaUrl}/callback`] },
+    })
+    await writeDevJson(workspace.devJsonFile, devJson)
 
     const caFile = relative(process.cwd(), tls.caCertFile) || tls.caCertFile
     const credentialOf = (clientId: string, method: string) =>
@@ -159,10 +225,13 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
       '',
       `  authorization server  ${issuer}`,
       `    discovery           ${issuer}/.well-known/openid-configuration`,
+      `  example SPA           ${spaUrl}  (sign in as a demo user)`,
+      `  token handler         ${tokenHandlerUrl}`,
       `  gateway               ${gatewayUrl}`,
       `    metrics             ${metricsUrl}`,
       `  orders API (mTLS)     ${orders.url}  (only the gateway's client certificate gets in)`,
       `  local CA certificate  ${caFile}`,
+      `  all of this as JSON   ${relative(process.cwd(), workspace.devJsonFile)}`,
       '',
       '  demo clients:',
       ...DEMO_CLIENTS.map(
@@ -198,7 +267,10 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
     return {
       issuer,
       gatewayUrl,
+      tokenHandlerUrl,
+      spaUrl,
       metricsUrl,
+      devJsonFile: workspace.devJsonFile,
       async close() {
         for (const close of closers.reverse()) await close().catch(() => {})
       },

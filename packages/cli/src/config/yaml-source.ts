@@ -48,9 +48,16 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     const { line, col } = lineCounter.linePos(offset)
     return { line, column: col }
   }
+  let value: unknown
+  try {
+    // A bounded alias count refuses exponential expansion ("billion laughs").
+    value = document.toJS({ maxAliasCount: 100 })
+  } catch (error) {
+    throw new YamlSyntaxError([`${file}: ${(error as Error).message}`])
+  }
   return {
     file,
-    value: document.toJS({ maxAliasCount: 100 }),
+    value,
     locate(path) {
       let node: unknown = document.contents
       let found: SourcePosition | undefined = rangeStart(node, position)

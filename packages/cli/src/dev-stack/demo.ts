@@ -83,6 +83,20 @@ export const DEMO_CLIENTS: readonly DemoClient[] = [
     audiences: [ORDERS_AUDIENCE, ECHO_AUDIENCE],
   },
   {
+    clientId: 'gatehouse-token-handler',
+    name: 'Gatehouse token handler (for the example SPA)',
+    purpose:
+      'the token handler: the confidential client that runs the code flow for the SPA and keeps its tokens in encrypted cookies',
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    tokenFormat: 'opaque',
+    grantTypes: ['authorization_code', 'refresh_token'],
+    scopes: ['openid', 'profile', 'offline_access', 'orders:read', 'orders:write'],
+    audiences: [ORDERS_AUDIENCE],
+    // Re-registered at every start to follow the SPA's port.
+    redirectUris: ['https://localhost:8446/callback'],
+    firstParty: true,
+  },
+  {
     clientId: 'gatehouse-gateway',
     name: 'Gatehouse gateway (introspection)',
     purpose: 'the gateway itself: introspects opaque tokens to get their JWT form (phantom token)',

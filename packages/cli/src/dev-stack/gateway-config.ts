@@ -10,6 +10,14 @@ export interface DevGatewayPlan {
   readonly gatewayClientCert: string
   readonly ordersUrl: string
   readonly echoUrl: string
+  /** The token handler's cookie settings, for the SPA's `cookie` route. */
+  readonly spa: {
+    readonly origin: string
+    readonly apiPath: string
+    readonly cookieNamePrefix: string
+    readonly csrfHeaderName: string
+    readonly cookieKeyId: string
+  }
 }
 
 /** A route of the demo set as `dev.json` describes it (besides the gateway's own config). */
@@ -56,6 +64,14 @@ export const DEV_ROUTES: readonly DevRoute[] = [
     scope: 'echo',
     audience: ECHO_AUDIENCE,
   },
+  {
+    name: 'spa-orders',
+    path: '/spa/api/orders',
+    method: 'GET',
+    auth: 'cookie',
+    scope: 'orders:read',
+    audience: ORDERS_AUDIENCE,
+  },
   { name: 'public', path: '/public/hello', method: 'GET', auth: 'public', scope: '', audience: '' },
 ]
 
@@ -71,6 +87,13 @@ export function devGatewayConfig(plan: DevGatewayPlan): GatewayConfigInput {
       tls: { cert: { pem: plan.serverCert }, key: { env: 'GATEHOUSE_TLS_KEY' } },
     },
     admin: { host: '127.0.0.1', port: plan.adminPort },
+    tokenHandler: {
+      cookies: { namePrefix: plan.spa.cookieNamePrefix, basePath: '', apiPath: plan.spa.apiPath },
+      keys: [{ id: plan.spa.cookieKeyId, key: { env: 'GATEHOUSE_COOKIE_KEY' } }],
+      currentKeyId: plan.spa.cookieKeyId,
+      allowedOrigins: [plan.spa.origin],
+      csrfHeaderName: plan.spa.csrfHeaderName,
+    },
     issuers: {
       [issuerRef]: {
         issuer: plan.issuer,
@@ -136,6 +159,21 @@ export function devGatewayConfig(plan: DevGatewayPlan): GatewayConfigInput {
         scopes: { GET: ['echo'] },
         // A low demo limit: a few requests per 10 s per client, to see 429 and RateLimit headers.
         rateLimits: [{ name: 'limited-demo', key: 'client', limit: 3, windowSeconds: 10 }],
+      },
+      {
+        // The SPA's calls: the token handler's encrypted cookie becomes a JWT for the orders API.
+        id: 'spa-orders',
+        match: {
+          path: `${plan.spa.apiPath}/orders/**`,
+          methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        },
+        upstream: 'orders',
+        auth: { method: 'cookie', issuer: issuerRef, audience: ORDERS_AUDIENCE },
+        scopes: { GET: ['orders:read'], ...WRITE_SCOPES },
+        contentTypes: ['application/json'],
+        maxBodyBytes: 16_384,
+        rateLimits: [{ name: 'spa-per-subject', key: 'subject', limit: 600, windowSeconds: 60 }],
+        rewrite: { stripPrefix: plan.spa.apiPath },
       },
       {
         id: 'public',

@@ -51,3 +51,40 @@ export async function listenHttps(
       }),
   }
 }
+
+export interface LaterListening extends Listening {
+  /** Installs the real handler; until then requests get 503 with Retry-After. */
+  install(handler: (req: IncomingMessage, res: ServerResponse) => void): void
+}
+
+/** Listens now (so the port, hence the URL, is known) and takes the handler later. */
+export async function listenLater(
+  tls: { cert: string; key: string },
+  port: number,
+  host = '127.0.0.1',
+): Promise<LaterListening> {
+  let current: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
+  const listening = await listenHttps(
+    (req, res) => {
+      if (current !== undefined) return current(req, res)
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' })
+      res.end(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'starting',
+        }),
+      )
+    },
+    tls,
+    port,
+    host,
+  )
+  return {
+    ...listening,
+    install(handler) {
+      current = handler
+    },
+  }
+}
