@@ -146,7 +146,6 @@ export class GatewayInvalidToken extends InvalidToken {
     readonly reason:
       | 'phantom.inactive'
       | 'phantom.jwt_presented'
-      | 'phantom.revoked'
       | 'split.unknown'
       | 'split.full_jwt_presented'
       | 'split.malformed',
