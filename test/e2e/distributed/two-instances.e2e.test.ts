@@ -150,6 +150,25 @@ describe.skipIf(!available)('distributed mode: two authorization servers, two ga
     expect((await call(gatewayB.url, '/split/orders/1', forged)).status).toBe(401)
   })
 
+  it('stops a split token revoked at authorization server B at gateway A within one second', async () => {
+    const [asA, asB] = stack.authorizationServers
+    const [gatewayA] = stack.gateways
+    const signature = await clientCredentials('splitter', asA.url)
+    expect((await call(gatewayA.url, '/split/orders/1', signature)).status).toBe(200)
+    const revoked = await post(
+      asB.url,
+      '/revoke',
+      `token=${encodeURIComponent(signature)}`,
+      basic('splitter'),
+    )
+    expect(revoked.status).toBe(200)
+    const elapsed = await eventually(
+      async () => (await call(gatewayA.url, '/split/orders/1', signature)).status === 401,
+      1_000,
+    )
+    expect(elapsed).toBeLessThan(1_000)
+  })
+
   it('holds one rate limit across both gateways under concurrent load', async () => {
     const [gatewayA, gatewayB] = stack.gateways
     const responses = await Promise.all(

@@ -51,7 +51,8 @@ return 1
 
 /**
  * Evicts a phantom-cache entry by token hash and/or jti and leaves tombstones for `ARGV[3]` ms.
- * KEYS = entry prefix, tombstone prefix, jti index prefix, jti tombstone prefix;
+ * A split token's entry is keyed by the same hash (of what the client holds), so it goes too.
+ * KEYS = entry prefix, tombstone prefix, jti index prefix, jti tombstone prefix, split prefix;
  * ARGV = token hash or '', jti or '', tombstone ms.
  * The keys are built from prefixes inside the script because the jti → hash lookup happens here.
  */
@@ -69,7 +70,7 @@ if jti ~= '' then
   end
 end
 if hash ~= '' then
-  redis.call('DEL', KEYS[1] .. hash)
+  redis.call('DEL', KEYS[1] .. hash, KEYS[5] .. hash)
   redis.call('SET', KEYS[2] .. hash, '1', 'PX', keep)
 end
 return 1

@@ -191,6 +191,13 @@ describe.skipIf(!reachable.ok)('redis gateway state', () => {
     await eventually(async () => (await b.splitTokens.get('sig-hash')) === undefined, 2_500)
   })
 
+  it('deletes a split-token entry when its token is revoked', async () => {
+    await a.splitTokens.put('revoked-sig-hash', 'header.payload', 300)
+    expect(await b.splitTokens.get('revoked-sig-hash')).toBe('header.payload')
+    await b.revocations.publish({ tokenHash: 'revoked-sig-hash', tokenId: 'split-jti' })
+    await eventually(async () => (await a.splitTokens.get('revoked-sig-hash')) === undefined, 1_000)
+  })
+
   it('shares abuse-detector windows across instances', async () => {
     const windowsA = a.createSlidingWindows<string>('clients_per_ip', {
       windowSeconds: 60,

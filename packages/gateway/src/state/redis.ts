@@ -88,7 +88,8 @@ const MAX_ID_LENGTH = 512
  *    the whole fleet); each instance keeps a bounded local copy so a warm hit costs no round
  *    trip. Revocations travel over Redis pub/sub and evict both levels at every instance, and
  *    leave a short tombstone so a racing introspection cannot re-insert the token;
- *  - split-token entries, written by the authorization server at issuance;
+ *  - split-token entries, written by the authorization server at issuance and deleted by the
+ *    revocation of their token (the event's hash is the split entry's key);
  *  - sliding windows for the abuse detectors (sorted sets).
  *
  * Degrading safely when Redis is unreachable (commands fail fast: no offline queue, bounded
@@ -236,7 +237,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
       forgetLocally(revocation)
       try {
         await evictPhantom(
-          [keys.phantom, keys.phantomTombstone, keys.jtiIndex, keys.jtiTombstone],
+          [keys.phantom, keys.phantomTombstone, keys.jtiIndex, keys.jtiTombstone, keys.split('')],
           [revocation.tokenHash ?? '', revocation.tokenId ?? '', tombstoneMs],
         )
       } catch (error) {
