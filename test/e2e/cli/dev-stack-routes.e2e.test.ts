@@ -220,7 +220,7 @@ describe('gatehouse start — dev.json and every route', () => {
     expect(await call(route('echo').url, { authorization: `Bearer ${forOrders}` })).toBe(401)
   })
 
-  it('orders-phantom: alice signed in (PKCE) reads her order, not bob's; no token fails', async () => {
+  it('orders-phantom: alice signed in (PKCE) reads her order and not bob’s; no token fails', async () => {
     const alice = await userToken('alice', 'openid profile orders:read')
     expect(await call(route('orders-phantom').url, { authorization: `Bearer ${alice}` })).toBe(200)
     expect(await call(route('orders-phantom').url)).toBe(401)
@@ -230,6 +230,25 @@ describe('gatehouse start — dev.json and every route', () => {
     expect(await call(route('orders-phantom').url, { authorization: `Bearer ${admin}` })).toBe(200)
     const bobsOrder = route('orders-phantom').url.replace('ord-000001', 'ord-000003')
     expect(await call(bobsOrder, { authorization: `Bearer ${alice}` })).toBe(404)
+  })
+
+  it('orders-jwt: a JWT from token exchange (internal service on behalf of alice) succeeds; an opaque token fails', async () => {
+    const alice = await userToken('alice', 'orders:read')
+    const internal = client('demo-internal')
+    const exchanged = await token({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: alice,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      audience: 'urn:gatehouse:api:orders',
+      scope: 'orders:read',
+      client_id: 'demo-internal',
+      client_secret: internal.client_secret ?? '',
+    })
+    expect(exchanged.access_token).toMatch(/^eyJ/)
+    expect(
+      await call(route('orders-jwt').url, { authorization: `Bearer ${exchanged.access_token}` }),
+    ).toBe(200)
     expect(await call(route('orders-jwt').url)).toBe(401)
     expect(await call(route('orders-jwt').url, { authorization: `Bearer ${alice}` })).toBe(401)
   })
