@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import net from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeStoreContract, sampleToken, T0 } from '../test-support/store-contract.js'
@@ -254,4 +256,87 @@ describe.skipIf(!reachable.ok)('postgres store', () => {
       expect((await a.getUserById('u-race'))?.failedLogins).toBe(10)
     })
   })
+
+  describe('when the connection to PostgreSQL is cut', () => {
+    it('fails operations instead of hanging while it is cut, and recovers without a restart', async () => {
+      const target = new URL(url)
+      const proxy = await startCuttableProxy(target.hostname, Number(target.port || 5432))
+      const proxied = new URL(url)
+      proxied.host = `127.0.0.1:${proxy.port}`
+      const schema = freshSchema()
+      const poolErrors: Error[] = []
+      const store = await createPostgresStore({
+        url: proxied.toString(),
+        schema,
+        statementTimeoutMs: 1_000,
+        onPoolError: (error) => poolErrors.push(error),
+      })
+      try {
+        await store.insertToken(sampleToken())
+        await proxy.cut()
+        await expect(store.getTokenByHash('h1')).rejects.toThrow()
+        await expect(store.revokeToken('h1', T0 + 1)).rejects.toThrow()
+        proxy.resume()
+        // The pool opens new connections on its own: no restart.
+        await eventually(
+          async () => (await store.getTokenByHash('h1').catch(() => null))?.jti === 'jti-1',
+          10_000,
+        )
+        expect((await store.revokeToken('h1', T0 + 2))?.jti).toBe('jti-1')
+      } finally {
+        await store.close()
+        await proxy.close()
+        await dropSchema(schema)
+      }
+    })
+  })
 })
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = Date.now()
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/**
+ * A TCP relay to the real PostgreSQL that the test can cut (every connection reset, the port
+ * closed) and resume on the same port: a network partition without stopping the shared server.
+ */
+async function startCuttableProxy(host: string, port: number) {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, host)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+      socket.on('error', () => undefined)
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port: listening } = server.address() as net.AddressInfo
+  return {
+    port: listening,
+    async cut() {
+      const closed = once(server, 'close')
+      server.close()
+      for (const socket of sockets) socket.destroy()
+      await closed
+    },
+    resume() {
+      server.listen(listening, '127.0.0.1')
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy()
+      if (server.listening) {
+        const closed = once(server, 'close')
+        server.close()
+        await closed
+      }
+    },
+  }
+}

@@ -77,6 +77,8 @@ export async function createPostgresStore(
       connectionString: options.url,
       max: options.maxConnections ?? 10,
       statement_timeout: timeoutMs,
+      // Client-side bound too, for a connection that went silent (no reset from the network).
+      query_timeout: timeoutMs + 1_000,
       connectionTimeoutMillis: timeoutMs,
       idleTimeoutMillis: 30_000,
     })
