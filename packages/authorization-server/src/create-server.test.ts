@@ -38,3 +38,35 @@ describe('access log', () => {
     expect(all).not.toMatch(/authorization|Basic /i)
   })
 })
+
+describe('an issuer with a path', () => {
+  it('serves RFC 8414 metadata at the well-known URI with the path appended, and endpoints under the path', async () => {
+    const as = await startTestServer({ issuer: 'https://as.example/tenant-a' })
+    const secret = (await as.createClient({ clientId: 'svc' })) as string
+    const metadata = (await (
+      await fetch(`${as.url}/.well-known/oauth-authorization-server/tenant-a`)
+    ).json()) as Record<string, unknown>
+    expect(metadata).toMatchObject({
+      issuer: 'https://as.example/tenant-a',
+      token_endpoint: 'https://as.example/tenant-a/token',
+    })
+    expect((await fetch(`${as.url}/tenant-a/.well-known/openid-configuration`)).status).toBe(200)
+    expect((await fetch(`${as.url}/.well-known/oauth-authorization-server`)).status).toBe(404)
+    const token = await as.post(
+      '/tenant-a/token',
+      { grant_type: 'client_credentials' },
+      { authorization: basic('svc', secret) },
+    )
+    expect(token.status).toBe(200)
+    expect(
+      (
+        await as.post(
+          '/token',
+          { grant_type: 'client_credentials' },
+          { authorization: basic('svc', secret) },
+        )
+      ).status,
+    ).toBe(404)
+    await as.close()
+  })
+})
