@@ -24,6 +24,8 @@ describe('path normalisation: a public route cannot reach a protected one', () =
     '/public/%2e%2e/admin/users',
     '/public/%2E%2E/admin/users',
     '/public/../admin/users',
+    '/public/..;/admin/users',
+    '/admin;x/users',
     '/public/./../admin/users',
     '/public/%252e%252e/admin/users',
     '/public/%252fadmin/users',

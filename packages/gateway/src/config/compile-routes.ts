@@ -246,6 +246,7 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
     table: Object.freeze({
       matchers: Object.freeze(matchers),
       maxPathBytes: settings.listen.limits.maxPathBytes,
+      allowPathParameters: settings.paths.allowParameters,
       metadata,
     }),
     async close() {

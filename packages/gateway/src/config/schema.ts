@@ -225,6 +225,8 @@ export const GatewayConfigObject = z.strictObject({
       csrfHeaderName: HeaderName.default('x-csrf-token'),
     })
     .optional(),
+  /** How request paths are read. `;` path parameters are refused unless allowed here. */
+  paths: z.strictObject({ allowParameters: z.boolean().default(false) }).prefault({}),
   /** Peers allowed to set X-Forwarded-For / Forwarded / X-Request-Id. */
   trustedProxies: z.array(Cidr).default([]),
   issuers: z.record(Name, Issuer).default({}),

@@ -39,6 +39,7 @@ function raw(method: string, url: string, host = 'api.test:8443'): RawRequest {
 describe('match', () => {
   const table: RouteTable = {
     maxPathBytes: 2048,
+    allowPathParameters: false,
     metadata: new Map(),
     matchers: [
       {

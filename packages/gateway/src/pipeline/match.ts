@@ -13,6 +13,7 @@ export interface RouteMatcher {
 export interface RouteTable {
   readonly matchers: readonly RouteMatcher[]
   readonly maxPathBytes: number
+  readonly allowPathParameters: boolean
   /** RFC 9728 Protected Resource Metadata documents, by their exact path. */
   readonly metadata: ReadonlyMap<string, string>
 }
@@ -47,7 +48,9 @@ export function match(
   const queryAt = raw.url.indexOf('?')
   const rawPath = queryAt < 0 ? raw.url : raw.url.slice(0, queryAt)
   const query = queryAt < 0 ? '' : raw.url.slice(queryAt)
-  const path = normalisePath(rawPath, table.maxPathBytes)
+  const path = normalisePath(rawPath, table.maxPathBytes, {
+    allowParameters: table.allowPathParameters,
+  })
   const host = hostOf(raw.headers.host)
   const allowed = new Set<string>()
   for (const matcher of table.matchers) {

@@ -26,6 +26,8 @@ describe('normalisePath', () => {
     ['/public/%2E/admin', 'path.dot_segment'],
     ['/public/../admin', 'path.dot_segment'],
     ['/public/./admin', 'path.dot_segment'],
+    ['/public/..;/admin', 'path.parameter'],
+    ['/admin;x/users', 'path.parameter'],
     ['/public/%252e%252e/admin', 'path.double_encoding'],
     ['/public/%252fadmin', 'path.double_encoding'],
     ['/public/..\\admin', 'path.backslash'],
@@ -40,6 +42,18 @@ describe('normalisePath', () => {
     ['/caf\u00e9', 'path.control_character'],
   ])('refuses %s (%s)', (path, expected) => {
     expect(reason(path)).toBe(expected)
+  })
+
+  it('with path parameters allowed, still refuses `..;x` (`..` to servers that strip them)', () => {
+    const allowing = (path: string) => () => normalisePath(path, 2048, { allowParameters: true })
+    expect(allowing('/a;v=1/b')()).toBe('/a;v=1/b')
+    for (const path of [
+      '/public/..;/admin',
+      '/public/..;jsessionid=x/admin',
+      '/public/%2e%2e;/admin',
+    ]) {
+      expect(allowing(path)).toThrow(BadRequestPath)
+    }
   })
 
   it('refuses an overlong path before looking at it', () => {

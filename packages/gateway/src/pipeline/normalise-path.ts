@@ -6,10 +6,16 @@ import { BadRequestPath } from '../errors.js'
  * Hand-written because no library applies this exact, deny-first policy (RFC 3986 §6.2.2):
  *  - only unreserved characters (ALPHA / DIGIT / "-" / "." / "_" / "~") are percent-decoded;
  *  - an encoded "/", "\" or "%" (double encoding), NUL or any control character is refused;
- *  - "." and ".." segments, empty segments and "\" are refused rather than resolved;
+ *  - "." and ".." segments (also with path parameters, "..;x"), empty segments and "\" are
+ *    refused rather than resolved;
+ *  - `;` (path parameters) is refused unless `paths.allowParameters` is set;
  *  - other escapes stay encoded, with upper-case hex.
  */
-export function normalisePath(rawPath: string, maxBytes: number): string {
+export function normalisePath(
+  rawPath: string,
+  maxBytes: number,
+  options: { readonly allowParameters?: boolean } = {},
+): string {
   if (rawPath.length > maxBytes) throw new BadRequestPath('path.too_long')
   if (rawPath.charCodeAt(0) !== 0x2f) throw new BadRequestPath('path.not_absolute')
   let out = ''
@@ -32,12 +38,20 @@ export function normalisePath(rawPath: string, maxBytes: number): string {
     }
     if (code <= 0x20 || code >= 0x7f) throw new BadRequestPath('path.control_character')
     if (code === 0x5c) throw new BadRequestPath('path.backslash')
+    // `;` starts a path parameter that Tomcat/Jetty strip before routing: `/admin;x` would be
+    // `/admin` upstream but no `/admin` route here. Refused unless the deployment allows it.
+    if (code === 0x3b && options.allowParameters !== true)
+      throw new BadRequestPath('path.parameter')
     out += rawPath[i]
   }
   const segments = out.split('/')
   for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]
-    if (segment === '.' || segment === '..') throw new BadRequestPath('path.dot_segment')
+    const segment = segments[i] ?? ''
+    // `..;x` is `..` to servers that strip path parameters (Tomcat, Jetty): refused the same way.
+    const beforeParameters = segment.split(';', 1)[0]
+    if (beforeParameters === '.' || beforeParameters === '..') {
+      throw new BadRequestPath('path.dot_segment')
+    }
     // An empty segment is allowed only as the trailing slash.
     if (segment === '' && i !== segments.length - 1) throw new BadRequestPath('path.empty_segment')
   }
