@@ -43,7 +43,9 @@ export async function startExternalServer(options: ExternalServerOptions): Promi
     ])
   } catch (error) {
     await stop(child)
-    throw error
+    const printed = Buffer.concat(output).toString().trim()
+    if (printed === '' || !(error instanceof Error) || error.message.includes(printed)) throw error
+    throw new Error(`${error.message}; it printed:\n${printed}`, { cause: error })
   }
   return {
     name: options.name,

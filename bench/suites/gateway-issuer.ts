@@ -13,12 +13,19 @@ export interface LocalIssuer {
   readonly jwksUri: string
   /** The public key as a PEM file: what HAProxy's `jwt_verify` needs. */
   readonly publicKeyFile: string
-  /** An RFC 9068 access token for the bench audience, valid for an hour. */
-  sign(subject: string): Promise<string>
+  /** An RFC 9068 access token for the bench audience, valid for an hour unless overridden. */
+  sign(subject: string, overrides?: TokenOverrides): Promise<string>
   close(): Promise<void>
 }
 
 export const LOCAL_ISSUER = 'https://issuer.bench.test'
+
+/** For the tokens every verifier must refuse: another audience, or expired. */
+export interface TokenOverrides {
+  readonly audience?: string
+  /** Seconds since the epoch. */
+  readonly expiresAt?: number
+}
 
 /**
  * The JWKS the gateway's `jwt` route fetches (once, then cached) and the key HAProxy verifies
@@ -54,15 +61,15 @@ export async function startLocalIssuer(pki: BenchPki): Promise<LocalIssuer> {
     issuer: LOCAL_ISSUER,
     jwksUri: `https://127.0.0.1:${port}/jwks`,
     publicKeyFile,
-    sign: (subject) =>
+    sign: (subject, overrides = {}) =>
       new SignJWT({ client_id: 'bench-client', scope: BENCH_SCOPE })
         .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
         .setIssuer(LOCAL_ISSUER)
-        .setAudience(BENCH_AUDIENCE)
+        .setAudience(overrides.audience ?? BENCH_AUDIENCE)
         .setSubject(subject)
         .setJti(randomUUID())
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3600)
+        .setIssuedAt(Math.min(now, (overrides.expiresAt ?? now) - 60))
+        .setExpirationTime(overrides.expiresAt ?? now + 3600)
         .sign(privateKey),
     close: () =>
       new Promise<void>((resolve) => {

@@ -21,7 +21,7 @@ import {
   startHaproxyJwtVerify,
   startNginxProxy,
 } from './gateway-components.js'
-import { startLocalIssuer } from './gateway-issuer.js'
+import { type LocalIssuer, startLocalIssuer } from './gateway-issuer.js'
 import { measureCacheMemory, WARM_UP_TOKENS } from './gateway-memory.js'
 import { createOAuthClient } from './oauth-client.js'
 
@@ -59,8 +59,10 @@ export const gatewaySuite: Suite = {
       servers.push(running)
       return running
     }
-    const issuer = await startLocalIssuer(pki)
+    let localIssuer: LocalIssuer | undefined
     try {
+      const issuer = await startLocalIssuer(pki)
+      localIssuer = issuer
       const cores = context.cpu.serverCores
       const tls = { certFile: pki.certFile, keyFile: pki.keyFile }
       const upstream = await started(startBaselineServer('hello-upstream', cores))
@@ -123,15 +125,21 @@ export const gatewaySuite: Suite = {
         phantomTarget(new URL(PHANTOM_ROUTE_PATH, gateway.url), () => opaque.token, freshOpaque),
         { name: GATEWAY_JWT_TWO, url: new URL(JWT_ROUTE_PATH, gatewayTwo.url), headers: bearer },
       ]
-      // Each target must answer the bearer request, and the verifying ones must refuse a forgery.
+      // Each target must answer the bearer request; the verifying ones must refuse a forged
+      // signature, another audience and an expired token (the gateway allows 30 s of skew).
       for (const target of targets) {
         if (target.name === GATEWAY_PHANTOM) continue
         await expectStatus(agent, target.url, jwt, 200)
       }
-      const forged = forgeSignature(jwt)
+      const refused = [
+        forgeSignature(jwt),
+        await issuer.sign('bench-user', { audience: 'https://api.bench.test/other' }),
+        await issuer.sign('bench-user', { expiresAt: Math.floor(Date.now() / 1000) - 120 }),
+      ]
       for (const target of [HAPROXY, GATEWAY_JWT, GATEWAY_JWT_TWO]) {
         const url = targets.find((candidate) => candidate.name === target)?.url
-        if (url !== undefined) await expectStatus(agent, url, forged, 401)
+        if (url === undefined) throw new Error(`no target ${target}`)
+        for (const token of refused) await expectStatus(agent, url, token, 401)
       }
       await expectStatus(agent, new URL(PHANTOM_ROUTE_PATH, gateway.url), `${opaque.token}x`, 401)
 
@@ -217,7 +225,7 @@ export const gatewaySuite: Suite = {
       return results
     } finally {
       await Promise.all(servers.map((server) => server.close()))
-      await issuer.close()
+      await localIssuer?.close()
       await agent.close()
       await oauth.close()
       await pki.remove()
