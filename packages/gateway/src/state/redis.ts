@@ -138,11 +138,16 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
   const localByTokenId = new Map<string, string>()
   const listeners = new Set<(revocation: Revocation) => void>()
 
+  // A deliberate close() is not an outage: no alert then.
+  let closing = false
+  const down = (connection: 'commands' | 'subscription', error?: unknown) => {
+    if (!closing) health.down(connection, error)
+  }
   commands.on('ready', () => health.up('commands'))
-  commands.on('close', () => health.down('commands'))
-  commands.on('error', (error: unknown) => health.down('commands', error))
-  subscriber.on('close', () => health.down('subscription'))
-  subscriber.on('error', (error: unknown) => health.down('subscription', error))
+  commands.on('close', () => down('commands'))
+  commands.on('error', (error: unknown) => down('commands', error))
+  subscriber.on('close', () => down('subscription'))
+  subscriber.on('error', (error: unknown) => down('subscription', error))
   subscriber.on('ready', function resubscribe() {
     subscriber.subscribe(channel).then(
       () => {
@@ -151,7 +156,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
         localByTokenId.clear()
         health.up('subscription')
       },
-      (error: unknown) => health.down('subscription', error),
+      (error: unknown) => down('subscription', error),
     )
   })
   subscriber.on('message', function onRevocationMessage(from: string, message: string) {
@@ -362,6 +367,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
     },
     health: { isUp: health.isUp },
     async close() {
+      closing = true
       listeners.clear()
       await Promise.all(
         [commands, subscriber].map((connection) =>
