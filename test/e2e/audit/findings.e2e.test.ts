@@ -217,6 +217,16 @@ const CASES: readonly Case[] = [
     keyPath: 'clients[2].tokenFormat',
   },
   {
+    id: 'GH-CLIENT-002',
+    name: 'token exchange for a third-party client',
+    mutate: (doc) =>
+      doc.setIn(
+        ['clients', 0, 'grantTypes'],
+        ['authorization_code', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      ),
+    keyPath: 'clients[0].grantTypes[1]',
+  },
+  {
     id: 'GH-SECRET-001',
     name: 'a client secret written in the file',
     mutate: (doc) =>

@@ -196,6 +196,14 @@ export const AUDIT_RULES = [
     fix: 'Set `tokenFormat: opaque` (or `split`) for the client and put its routes on `phantom` (or `split`) auth; keep `jwt` for first-party confidential services.',
   },
   {
+    id: 'GH-CLIENT-002',
+    severity: 'medium',
+    title: 'Token exchange granted to an external client',
+    rationale:
+      'Token exchange (RFC 8693) trades a token for one of another audience. It is meant for internal services calling each other; in the hands of an external client it turns one API’s token into access to others.',
+    fix: 'Remove `urn:ietf:params:oauth:grant-type:token-exchange` from the client’s `grantTypes`, or make it a first-party confidential service (`firstParty: true`).',
+  },
+  {
     id: 'GH-SECRET-001',
     severity: 'critical',
     title: 'Client secret written in the configuration file',

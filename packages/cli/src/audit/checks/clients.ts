@@ -1,7 +1,9 @@
 import type { AuditContext } from '../findings.js'
 import { describe } from './authorization-server.js'
 
-/** GH-CLIENT-001, GH-SECRET-001 and per-client GH-TTL-001: the declared clients. */
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+
+/** GH-CLIENT-001/002, GH-SECRET-001 and per-client GH-TTL-001: the declared clients. */
 export function checkClients({ config, report }: AuditContext): void {
   config.clients.forEach((client, index) => {
     const at = ['clients', index] as const
@@ -14,6 +16,13 @@ export function checkClients({ config, report }: AuditContext): void {
         'GH-CLIENT-001',
         [...at, 'tokenFormat'],
         `client "${client.clientId}" (${why}) receives JWT access tokens`,
+      )
+    }
+    if (client.grantTypes.includes(TOKEN_EXCHANGE) && !internal) {
+      report(
+        'GH-CLIENT-002',
+        [...at, 'grantTypes', client.grantTypes.indexOf(TOKEN_EXCHANGE)],
+        `client "${client.clientId}" may exchange tokens for other audiences`,
       )
     }
     if (typeof client.clientSecret === 'string') {
