@@ -70,8 +70,20 @@ export async function startGatewayCluster(
   const stopServing = serveClusterState(state)
   let stopping = false
   const fork = () => cluster.fork()
+  // A worker that keeps dying (a port taken, a broken upstream CA) must not become a fork loop.
+  const recentExits: number[] = []
   cluster.on('exit', function replaceWorker(worker, code, signal) {
     if (stopping) return
+    const now = Date.now()
+    recentExits.push(now)
+    while ((recentExits[0] ?? now) < now - 60_000) recentExits.shift()
+    if (recentExits.length > options.workers * 5) {
+      logger.error(
+        { exits: recentExits.length },
+        'gateway workers keep exiting; not restarting them',
+      )
+      return
+    }
     logger.error(
       { pid: worker.process.pid, code, signal },
       'gateway worker exited; starting another',

@@ -63,6 +63,12 @@ beforeAll(async () => {
           rateLimits: [{ name: 'everyone', key: 'route', limit: 10, windowSeconds: 3600 }],
         },
         {
+          id: 'hello',
+          match: { path: '/hello', methods: ['GET'] },
+          upstream: 'echo',
+          auth: { method: 'public' },
+        },
+        {
           id: 'split',
           match: { path: '/split/**', methods: ['GET'] },
           upstream: 'echo',
@@ -196,6 +202,32 @@ describe('--workers 2 and split tokens', () => {
         .map((line) => (JSON.parse(line) as { pid: number }).pid),
     )
     expect(pids.size).toBe(2)
+  })
+})
+
+describe('--workers 2 when a worker dies', () => {
+  it('the primary starts another and the gateway keeps answering', async () => {
+    const pidsServing = () =>
+      new Set(
+        output
+          .split('\n')
+          .filter((line) => line.includes('"routeId":"hello"'))
+          .map((line) => (JSON.parse(line) as { pid: number }).pid),
+      )
+    for (let i = 0; i < 2; i++)
+      expect((await request(`${gatewayUrl}/hello`, pki.ca.cert)).status).toBe(200)
+    const [victim] = [...pidsServing()]
+    expect(victim).toBeDefined()
+    process.kill(victim as number, 'SIGKILL')
+    await waitFor(() => output.split('\n').find((line) => line.includes('starting another')), 5_000)
+    await waitFor(() => (pidsServingAfter().size === 2 ? 'yes' : undefined), 15_000)
+    function pidsServingAfter(): Set<number> {
+      void request(`${gatewayUrl}/hello`, pki.ca.cert).catch(() => undefined)
+      const pids = pidsServing()
+      pids.delete(victim as number)
+      return pids
+    }
+    expect((await request(`${gatewayUrl}/hello`, pki.ca.cert)).status).toBe(200)
   })
 })
 
