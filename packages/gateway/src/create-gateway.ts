@@ -67,6 +67,9 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
       logger.error({ err: error }, 'phantom cache eviction failed')
     })
   })
+  // Sampled, so every process (cluster workers included) reports its own cache for aggregation.
+  const sampleCacheSize = () => metrics.phantomCacheEntries.set(state.phantomCache.size)
+  const cacheSampler = setInterval(sampleCacheSize, 5_000).unref()
   const temporaryBlocks = createTemporaryBlocks(deps.now)
   let config = initial
   let current: { pipe: Pipeline; compiled: CompiledGateway } | undefined
@@ -146,7 +149,7 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
       if (adminSettings !== undefined && deps.adminListener !== false) {
         const adminServer = http.createServer(function serveAdmin(req, res) {
           if (req.method === 'GET' && req.url === '/metrics') {
-            metrics.phantomCacheEntries.set(state.phantomCache.size)
+            sampleCacheSize()
             metrics.registry.metrics().then(
               (text) =>
                 res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
@@ -199,6 +202,7 @@ export function createGateway(initial: GatewayConfig, deps: GatewayDeps = {}): G
       setTimeout(release, next.settings.listen.limits.requestTimeoutMs).unref()
     },
     async close() {
+      clearInterval(cacheSampler)
       unsubscribeRevocations()
       await Promise.all([
         new Promise<void>((resolve) => {
