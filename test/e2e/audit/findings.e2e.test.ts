@@ -73,6 +73,20 @@ const CASES: readonly Case[] = [
     keyPath: 'gateway.routes[3].match.path',
   },
   {
+    id: 'GH-ROUTE-003',
+    name: 'two jwt routes for different audiences on overlapping paths',
+    mutate: (doc) =>
+      doc.addIn(['gateway', 'routes'], {
+        ...route({
+          id: 'internal-reports',
+          auth: { method: 'jwt', issuer: 'main', audience: 'https://reports.example.test' },
+          scopes: { GET: ['reports:read'] },
+        }),
+        match: { path: '/internal/*/report', methods: ['GET'] },
+      }),
+    keyPath: 'gateway.routes[3].match.path',
+  },
+  {
     id: 'GH-ROUTE-004',
     name: 'a POST route with no scope for POST',
     mutate: (doc) => doc.setIn(['gateway', 'routes', 1, 'scopes'], {}),

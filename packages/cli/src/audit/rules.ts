@@ -38,10 +38,10 @@ export const AUDIT_RULES = [
   {
     id: 'GH-ROUTE-003',
     severity: 'high',
-    title: 'Overlapping routes with different auth methods',
+    title: 'Overlapping routes with different authentication',
     rationale:
-      'The gateway takes the first matching route in file order. When two routes match the same host, path and method with different authentication, reordering the file (or adding a route) silently changes how a path is protected.',
-    fix: 'Make the paths disjoint (`/api/orders/**` and `/public/catalogue/**`), or give overlapping routes the same auth method.',
+      'The gateway takes the first matching route in file order. When two routes match the same host, path and method with a different auth method, issuer or audience, reordering the file (or adding a route) silently changes how a path is protected, or which audience’s tokens reach it.',
+    fix: 'Make the paths disjoint (`/api/orders/**` and `/public/catalogue/**`), or give overlapping routes the same auth method, issuer and audience.',
   },
   {
     id: 'GH-ROUTE-004',

@@ -44,13 +44,21 @@ export function checkRoutes({ config, report }: AuditContext): void {
   }
 }
 
+type Route = NonNullable<AuditContext['config']['gateway']>['routes'][number]
+
+/** `phantom main https://orders.example`: what decides how a request is authenticated. */
+function authOf(route: Route): string {
+  const auth = route.auth
+  return auth.method === 'public' ? 'public' : `${auth.method} ${auth.issuer} ${auth.audience}`
+}
+
 /** GH-ROUTE-003: two routes can take the same request but authenticate it differently. */
 export function checkRouteOverlaps({ config, report }: AuditContext): void {
   const routes = config.gateway?.routes ?? []
   routes.forEach((first, i) => {
     routes.slice(i + 1).forEach((second, offset) => {
       const j = i + 1 + offset
-      if (first.auth.method === second.auth.method) return
+      if (authOf(first) === authOf(second)) return
       const sameHost =
         first.match.host === undefined ||
         second.match.host === undefined ||
@@ -63,7 +71,7 @@ export function checkRouteOverlaps({ config, report }: AuditContext): void {
       report(
         'GH-ROUTE-003',
         ['gateway', 'routes', j, 'match', 'path'],
-        `routes "${first.id}" (${first.auth.method}) and "${second.id}" (${second.auth.method}) both match ${method} ${path}; "${first.id}" wins because it comes first`,
+        `routes "${first.id}" (${authOf(first)}) and "${second.id}" (${authOf(second)}) both match ${method} ${path}; "${first.id}" wins because it comes first`,
       )
     })
   })
