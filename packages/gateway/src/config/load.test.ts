@@ -198,4 +198,31 @@ describe('loadGatewayConfig', () => {
       ),
     ).toThrow('tokenHandler.keys[0].key: must be 32 bytes in base64 (got 16)')
   })
+
+  it('refuses prototype-polluting keys, naming where they are', () => {
+    const config = base()
+    Object.defineProperty(config, '__proto__', { value: { admin: true }, enumerable: true })
+    const routes = config.routes as Record<string, unknown>[]
+    Object.defineProperty(routes[0], 'constructor', { value: {}, enumerable: true })
+    expect([...issuesOf(config)].sort()).toEqual([
+      '__proto__: key not allowed',
+      'routes[0].constructor: key not allowed',
+    ])
+  })
+
+  it('refuses an unresolved YAML alias and an alias bomb with a ConfigError', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-config-'))
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
+    for (const name of ['b', 'c', 'd', 'e']) {
+      bomb.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${String.fromCharCode(name.charCodeAt(0) - 1)}`)
+          .join(', ')}]`,
+      )
+    }
+    for (const [index, text] of ['listen: *x', bomb.join('\n')].entries()) {
+      writeFileSync(join(dir, `${index}.yaml`), text)
+      expect(() => loadGatewayConfig(join(dir, `${index}.yaml`), { env })).toThrow(ConfigError)
+    }
+  })
 })

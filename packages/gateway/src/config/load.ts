@@ -34,7 +34,17 @@ export function loadGatewayConfig(
     baseDir = options.baseDir ?? dirname(resolvePath(source))
     raw = readYaml(source)
   }
-  const result = GatewayConfigSchema.safeParse(raw)
+  const shapeProblems = checkShape(raw)
+  if (shapeProblems.length > 0) throw new ConfigError(shapeProblems)
+  let result: ReturnType<typeof GatewayConfigSchema.safeParse>
+  try {
+    result = GatewayConfigSchema.safeParse(raw)
+  } catch (error) {
+    // The schema library should never throw on data; if it does, it is still a refusal.
+    throw new ConfigError([
+      `(root): the configuration cannot be read (${(error as Error).message})`,
+    ])
+  }
   if (!result.success) throw new ConfigError(result.error.issues.map(formatIssue))
   const settings = deepFreeze(result.data)
   const values = new WeakMap<object, string>()
@@ -85,7 +95,39 @@ function readYaml(path: string): unknown {
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((error) => `${path}: ${error.message}`))
   }
-  return document.toJS()
+  try {
+    // An unresolved alias or an alias bomb (billion laughs) throws here: a refusal, not a crash.
+    return document.toJS({ maxAliasCount: 100 })
+  } catch (error) {
+    throw new ConfigError([`${path}: ${(error as Error).message}`])
+  }
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+const MAX_DEPTH = 32
+
+/** Refuses prototype-polluting keys and absurd nesting before the schema sees the document. */
+function checkShape(raw: unknown): string[] {
+  const problems: string[] = []
+  const walk = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value !== 'object' || value === null) return
+    if (path.length > MAX_DEPTH) {
+      problems.push(`${formatPath(path)}: nested more than ${MAX_DEPTH} levels`)
+      return
+    }
+    for (const key of Reflect.ownKeys(value)) {
+      if (typeof key === 'symbol') continue
+      if (Array.isArray(value) && key === 'length') continue
+      if (FORBIDDEN_KEYS.has(key)) {
+        problems.push(`${formatPath([...path, key])}: key not allowed`)
+        continue
+      }
+      const index = Array.isArray(value) ? Number(key) : key
+      walk((value as Record<string, unknown>)[key], [...path, index])
+    }
+  }
+  walk(raw, [])
+  return problems
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
