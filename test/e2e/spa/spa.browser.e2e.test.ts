@@ -177,11 +177,14 @@ describe('the example SPA in Chromium', () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: false })
     const page = await context.newPage()
     const pageProblems: string[] = []
+    // The page's calls, failures and console errors, to say why when it does not show the orders.
+    const trail: string[] = []
     page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`))
     page.on('console', (message) => {
       if (/Content Security Policy|TrustedHTML|TrustedScript/i.test(message.text())) {
         pageProblems.push(`policy violation: ${message.text()}`)
       }
+      if (message.type() === 'error') trail.push(`console: ${message.text()}`)
     })
     // Every answer the page gets from the token handler and the gateway, to look for tokens in.
     const answers: Promise<string>[] = []
@@ -189,8 +192,26 @@ describe('the example SPA in Chromium', () => {
       const url = response.url()
       if (url.startsWith(stack.tokenHandlerUrl) || url.startsWith(stack.gatewayUrl)) {
         answers.push(response.text().catch(() => ''))
+        const route = `${response.request().method()} ${url}`
+        trail.push(`${response.status()} ${route}`)
       }
     })
+    page.on('requestfailed', (request) => {
+      trail.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`)
+    })
+    const showsOrders = async () => {
+      await expect
+        .poll(
+          async () =>
+            (await page.locator('#orders-table').count()) > 0 ||
+            ((await page.locator('#alert').textContent()) ?? '') !== '',
+          { timeout: 15_000 },
+        )
+        .toBe(true)
+      const alert = (await page.locator('#alert').textContent()) ?? ''
+      expect(alert, `the SPA shows an error; its calls:\n${trail.join('\n')}`).toBe('')
+      return (await page.locator('#orders-table tbody th').allTextContents()).sort()
+    }
 
     await page.goto(stack.spaUrl)
     const signIn = page.getByRole('button', { name: 'Sign in' })
@@ -216,9 +237,7 @@ describe('the example SPA in Chromium', () => {
       .poll(() => page.locator('#signed-in-as').textContent(), { timeout: 15_000 })
       .toContain('Alice Example')
     expect(await page.locator('#profile-customer-id').textContent()).toBe('c-1001')
-    await page.locator('#orders-table').waitFor({ timeout: 15_000 })
-    const orderIds = await page.locator('#orders-table tbody th').allTextContents()
-    expect(orderIds.sort()).toEqual(['ord-000001', 'ord-000002'])
+    expect(await showsOrders()).toEqual(['ord-000001', 'ord-000002'])
     expect(await page.locator('body').textContent()).not.toMatch(/ord-000003|ord-000004/)
     // The spent code and state left the address bar.
     expect(page.url()).toBe(`${stack.spaUrl}/`)
@@ -245,6 +264,17 @@ describe('the example SPA in Chromium', () => {
       })
       expect(cookie.value, cookie.name).not.toMatch(TOKEN) // sealed, not the token itself
     }
+
+    // The access token "expires" (its cookie goes, as at its Max-Age): the gateway answers 401,
+    // the SPA refreshes once through the token handler and loads the orders again.
+    const refreshes: number[] = []
+    page.on('response', (response) => {
+      if (response.url() === `${stack.tokenHandlerUrl}/refresh`) refreshes.push(response.status())
+    })
+    await context.clearCookies({ name: /gatehouse-at$/ })
+    await page.getByRole('button', { name: 'Reload orders' }).click()
+    await expect.poll(() => refreshes, { timeout: 15_000 }).toEqual([200])
+    expect(await showsOrders()).toEqual(['ord-000001', 'ord-000002'])
 
     // What a thief of the cookies would hold, and the CSRF token the page could read.
     const stolenApiCookies = await cookieHeaderFor(context, stack.ordersUrl)
