@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { auditConfiguration } from '../audit/run-audit.js'
 import { renderConfigurationDoc } from './configuration-doc.js'
+import { EXAMPLE_CONFIG } from './example-config.js'
+import { parseGatehouseConfig } from './load.js'
 
 /** The docs are linted by Biome (`npm run lint`), so the generated text is compared as Biome formats it. */
 function formatMarkdown(text: string, path: string): string {
@@ -26,5 +29,11 @@ describe('docs/configuration.md', () => {
       expect(doc).toContain(`\`${key}\``)
     }
     await expect(doc).toMatchFileSnapshot('../../../../docs/configuration.md')
+  })
+
+  it('opens with an example that validates and that the audit finds nothing in', () => {
+    const loaded = parseGatehouseConfig('example.yaml', EXAMPLE_CONFIG)
+    expect(loaded.settings.gateway?.routes).toHaveLength(1)
+    expect(auditConfiguration(loaded)).toEqual([])
   })
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { EXAMPLE_CONFIG } from './example-config.js'
 import { GatehouseConfigSchema } from './schema.js'
 
 /**
@@ -65,6 +66,15 @@ export function renderConfigurationDoc(): string {
     'at start. Keys below are written as paths: `a.b` is a nested key, `a[]` an item of a list,',
     '`a.<name>` an entry of a map whose keys you choose. "when" names the variant a key belongs to.',
     '`gatehouse audit <file>` checks a configuration against the practices (docs/audit.md).',
+    '',
+    '## Example',
+    '',
+    'An authorization server, one API behind the gateway (opaque tokens outside, JWTs inside,',
+    'mTLS to the API) and a declared client; `gatehouse audit` finds nothing in it.',
+    '',
+    '```yaml',
+    EXAMPLE_CONFIG.trimEnd(),
+    '```',
     '',
   ]
   const properties = schema.properties ?? {}
