@@ -85,10 +85,17 @@ async function deleteKeys(prefix: string): Promise<void> {
   client.disconnect()
 }
 
-/** Two gateway instances sharing one Redis (as the lead wires `createGateway({ state })`). */
+const entryKey = randomBytes(32)
+
+/** Two gateway instances sharing one Redis, as `createGateway({ state })` uses them. */
 async function twoInstances(prefix: string): Promise<[RedisGatewayState, RedisGatewayState]> {
   const open = async () => {
-    const state = await createRedisState({ url, keyPrefix: prefix, logger: silent })
+    const state = await createRedisState({
+      url,
+      keyPrefix: prefix,
+      logger: silent,
+      phantomEntryKey: entryKey,
+    })
     // What createGateway does with any state: revocation events evict the phantom cache.
     state.revocations.subscribe((revocation) => void state.phantomCache.evict(revocation))
     return state
@@ -143,6 +150,45 @@ describe.skipIf(!reachable.ok)('redis gateway state', () => {
     )
     expect(elapsed).toBeLessThan(1_000)
     expect(await a.phantomCache.get('hash-1')).toBeUndefined()
+  })
+
+  it('keeps the JWT out of Redis in the clear, and refuses an entry moved under another token or altered', async () => {
+    await a.phantomCache.set('hash-sealed', phantomEntry({ tokenId: 'jti-sealed' }), 300)
+    const raw = new Redis(url)
+    const stored = (await raw.get(`${prefix}phantom:hash-sealed`)) ?? ''
+    expect(stored).not.toBe('')
+    expect(stored).not.toContain('header.payload.signature')
+    expect(Buffer.from(stored, 'base64url').toString('latin1')).not.toContain('alice')
+    // An attacker with write access to Redis copies the entry under the hash of their own token.
+    await raw.set(`${prefix}phantom:hash-attacker`, stored, 'PX', 60_000)
+    const altered = `${stored.slice(0, -2)}${stored.endsWith('AA') ? 'BB' : 'AA'}`
+    await raw.set(`${prefix}phantom:hash-altered`, altered, 'PX', 60_000)
+    raw.disconnect()
+    expect(await b.phantomCache.get('hash-attacker')).toBeUndefined()
+    expect(await b.phantomCache.get('hash-altered')).toBeUndefined()
+    expect(await b.phantomCache.get('hash-sealed')).toMatchObject({ tokenId: 'jti-sealed' })
+  })
+
+  it('refuses an entry key that is not 256 bits at start-up', async () => {
+    await expect(
+      createRedisState({ url, logger: silent, phantomEntryKey: new Uint8Array(16) }),
+    ).rejects.toThrow(TypeError)
+  })
+
+  it('writes no phantom entry to Redis without an entry key, and still evicts on revocation', async () => {
+    const own = await createRedisState({ url, keyPrefix: prefix, logger: silent })
+    own.revocations.subscribe((revocation) => void own.phantomCache.evict(revocation))
+    try {
+      await own.phantomCache.set('hash-local', phantomEntry({ tokenId: 'jti-local' }), 300)
+      expect(await own.phantomCache.get('hash-local')).toMatchObject({ tokenId: 'jti-local' })
+      const raw = new Redis(url)
+      expect(await raw.exists(`${prefix}phantom:hash-local`)).toBe(0)
+      raw.disconnect()
+      await a.revocations.publish({ tokenId: 'jti-local' })
+      await eventually(async () => (await own.phantomCache.get('hash-local')) === undefined, 1_000)
+    } finally {
+      await own.close()
+    }
   })
 
   it('evicts by jti alone and bars a racing introspection from re-inserting the revoked token', async () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { type RedisOptions as IoRedisOptions, Redis } from 'ioredis'
-import { LRUCache } from 'lru-cache'
 import pino from 'pino'
 import type { Registry } from 'prom-client'
 import { StateUnavailable } from '../errors.js'
@@ -11,14 +10,10 @@ import {
   type RedisStateAlert,
   type RedisStateComponent,
 } from './redis-health.js'
-import {
-  createScriptRunner,
-  EVICT_PHANTOM,
-  RECORD_IN_WINDOW,
-  SET_PHANTOM,
-  TAKE_TOKEN,
-} from './redis-scripts.js'
-import type { GatewayState, PhantomCache, PhantomEntry, Revocation } from './types.js'
+import { createRedisPhantomCache } from './redis-phantom-cache.js'
+import { createScriptRunner, RECORD_IN_WINDOW, TAKE_TOKEN } from './redis-scripts.js'
+import { createEntrySealer } from './redis-sealing.js'
+import type { GatewayState, Revocation } from './types.js'
 
 export type { RedisStateAlert, RedisStateComponent } from './redis-health.js'
 
@@ -46,6 +41,13 @@ export interface RedisStateOptions {
   readonly connectTimeoutMs?: number
   /** Per-instance copy of the phantom cache (see below). Default 100,000 entries. */
   readonly maxPhantomEntries?: number
+  /**
+   * 32 random bytes shared by every gateway instance (from a secret, e.g. base64 in the
+   * environment). With it, phantom-cache entries — signed JWTs — are shared through Redis
+   * encrypted (AES-256-GCM, bound to their key); without it nothing of them is written to Redis
+   * and each instance keeps its own cache (revocation events still evict everywhere).
+   */
+  readonly phantomEntryKey?: Uint8Array
   /** How long an evicted token stays barred from the shared cache. Default 60 s. */
   readonly revocationTombstoneSeconds?: number
   readonly logger?: AlertLogger
@@ -71,23 +73,16 @@ export interface RedisGatewayState extends GatewayState {
   readonly health: Pick<RedisHealth, 'isUp'>
 }
 
-interface StoredPhantom {
-  /** The entry, or `inactive` for the short negative entry. */
-  readonly v: PhantomEntry | 'inactive'
-  /** Epoch ms after which the entry must not be used. */
-  readonly until: number
-}
-
 const MAX_ID_LENGTH = 512
 
 /**
  * Gateway state in Redis, for many gateway instances:
  *  - rate limits: one token bucket per key, updated atomically by a Lua script (EVALSHA) on
  *    Redis' clock, so N instances share one limit exactly;
- *  - phantom cache: two levels. The shared level is in Redis (one introspection per token for
- *    the whole fleet); each instance keeps a bounded local copy so a warm hit costs no round
- *    trip. Revocations travel over Redis pub/sub and evict both levels at every instance, and
- *    leave a short tombstone so a racing introspection cannot re-insert the token;
+ *  - phantom cache: a bounded local copy per instance (a warm hit costs no round trip) and, with
+ *    `phantomEntryKey`, a shared level in Redis holding the entries encrypted (see
+ *    `redis-phantom-cache.ts`). Revocations travel over Redis pub/sub and evict both levels at
+ *    every instance, leaving a short tombstone so a racing introspection cannot re-insert the token;
  *  - split-token entries, written by the authorization server at issuance and deleted by the
  *    revocation of their token (the event's hash is the split entry's key);
  *  - sliding windows for the abuse detectors (sorted sets).
@@ -106,7 +101,6 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
   const prefix = options.keyPrefix ?? 'gatehouse:'
   const channel = `${prefix}revocations`
   const failMode = options.rateLimitFailMode ?? 'open'
-  const tombstoneMs = (options.revocationTombstoneSeconds ?? 60) * 1000
   const logger = options.logger ?? pino({ name: 'gatehouse-gateway' })
   const health = createRedisHealth({
     logger,
@@ -130,13 +124,25 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
   // The subscriber resubscribes itself on `ready` (below), so it knows when it is listening again.
   const subscriber = commands.duplicate({ autoResubscribe: false })
 
-  const localPhantom = new LRUCache<string, PhantomEntry | 'inactive'>({
-    max: options.maxPhantomEntries ?? 100_000,
-    ttlResolution: 0,
-    perf: { now },
-  })
-  const localByTokenId = new Map<string, string>()
   const listeners = new Set<(revocation: Revocation) => void>()
+
+  function unavailable(component: RedisStateComponent, error: unknown): StateUnavailable {
+    health.failure(component, 'closed', error)
+    return new StateUnavailable({ cause: error, detail: `redis ${component} unavailable` })
+  }
+  const phantomCache = createRedisPhantomCache({
+    redis: commands,
+    prefix,
+    sealer:
+      options.phantomEntryKey === undefined
+        ? undefined
+        : createEntrySealer(options.phantomEntryKey),
+    maxEntries: options.maxPhantomEntries ?? 100_000,
+    tombstoneMs: (options.revocationTombstoneSeconds ?? 60) * 1000,
+    listening: () => health.isUp('subscription'),
+    unavailable: (error) => unavailable('phantom_cache', error),
+    now,
+  })
 
   // A deliberate close() is not an outage: no alert then.
   let closing = false
@@ -152,8 +158,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
     subscriber.subscribe(channel).then(
       () => {
         // Revocations published while we were away are lost: forget every local copy.
-        localPhantom.clear()
-        localByTokenId.clear()
+        phantomCache.forgetLocalCopies()
         health.up('subscription')
       },
       (error: unknown) => down('subscription', error),
@@ -182,96 +187,11 @@ export async function createRedisState(options: RedisStateOptions): Promise<Redi
   )
 
   const takeToken = createScriptRunner(commands, TAKE_TOKEN)
-  const setPhantom = createScriptRunner(commands, SET_PHANTOM)
-  const evictPhantom = createScriptRunner(commands, EVICT_PHANTOM)
   const recordInWindow = createScriptRunner(commands, RECORD_IN_WINDOW)
   const keys = {
     bucket: (key: string) => `${prefix}rl:${key}`,
-    phantom: `${prefix}phantom:`,
-    phantomTombstone: `${prefix}phantom-revoked:`,
-    jtiIndex: `${prefix}phantom-jti:`,
-    jtiTombstone: `${prefix}phantom-jti-revoked:`,
     split: (hash: string) => `${prefix}split:${hash}`,
     window: (name: string, key: string) => `${prefix}abuse:${name}:${key}`,
-  }
-
-  function unavailable(component: RedisStateComponent, error: unknown): StateUnavailable {
-    health.failure(component, 'closed', error)
-    return new StateUnavailable({ cause: error, detail: `redis ${component} unavailable` })
-  }
-
-  const phantomCache: PhantomCache = {
-    async get(tokenHash) {
-      if (!health.isUp('subscription'))
-        throw unavailable('phantom_cache', new Error('revocation subscription down'))
-      const local = localPhantom.get(tokenHash)
-      if (local !== undefined) return local
-      let raw: string | null
-      try {
-        raw = await commands.get(keys.phantom + tokenHash)
-      } catch (error) {
-        throw unavailable('phantom_cache', error)
-      }
-      const stored = raw === null ? undefined : parseStoredPhantom(raw)
-      if (stored === undefined || stored.until <= now()) return undefined
-      remember(tokenHash, stored.v, stored.until - now())
-      return stored.v
-    },
-    async set(tokenHash, entry, ttlSeconds) {
-      if (ttlSeconds <= 0) return
-      const ttlMs = ttlSeconds * 1000
-      const stored: StoredPhantom = { v: entry, until: now() + ttlMs }
-      const jti = entry === 'inactive' ? undefined : entry.tokenId
-      let written: unknown
-      try {
-        written = await setPhantom(
-          [
-            keys.phantom + tokenHash,
-            keys.phantomTombstone + tokenHash,
-            keys.jtiTombstone + (jti ?? ''),
-            keys.jtiIndex + (jti ?? ''),
-          ],
-          [JSON.stringify(stored), ttlMs, jti === undefined ? '0' : '1', tokenHash],
-        )
-      } catch (error) {
-        throw unavailable('phantom_cache', error)
-      }
-      if (written === 1) remember(tokenHash, entry, ttlMs)
-    },
-    async evict(revocation) {
-      forgetLocally(revocation)
-      try {
-        await evictPhantom(
-          [keys.phantom, keys.phantomTombstone, keys.jtiIndex, keys.jtiTombstone, keys.split('')],
-          [revocation.tokenHash ?? '', revocation.tokenId ?? '', tombstoneMs],
-        )
-      } catch (error) {
-        throw unavailable('phantom_cache', error)
-      }
-    },
-    get size() {
-      return localPhantom.size
-    },
-  }
-
-  function remember(tokenHash: string, entry: PhantomEntry | 'inactive', ttlMs: number): void {
-    if (ttlMs <= 0) return
-    localPhantom.set(tokenHash, entry, { ttl: ttlMs })
-    if (entry === 'inactive' || entry.tokenId === undefined) return
-    localByTokenId.set(entry.tokenId, tokenHash)
-    // The side index stays bounded by the local cache: drop names whose entry is gone.
-    if (localByTokenId.size > localPhantom.max * 2) {
-      for (const [jti, hash] of localByTokenId)
-        if (!localPhantom.has(hash)) localByTokenId.delete(jti)
-    }
-  }
-
-  function forgetLocally(revocation: Revocation): void {
-    if (revocation.tokenHash !== undefined) localPhantom.delete(revocation.tokenHash)
-    if (revocation.tokenId === undefined) return
-    const hash = localByTokenId.get(revocation.tokenId)
-    if (hash !== undefined) localPhantom.delete(hash)
-    localByTokenId.delete(revocation.tokenId)
   }
 
   return {
@@ -403,15 +323,6 @@ function parseRevocation(message: string): Revocation | undefined {
   return {
     ...(tokenHash === undefined ? {} : { tokenHash }),
     ...(tokenId === undefined ? {} : { tokenId }),
-  }
-}
-
-function parseStoredPhantom(raw: string): StoredPhantom | undefined {
-  try {
-    const stored = JSON.parse(raw) as StoredPhantom
-    return typeof stored.until === 'number' && stored.v !== undefined ? stored : undefined
-  } catch {
-    return undefined
   }
 }
 

@@ -91,6 +91,8 @@ export async function startDistributedStack(
   const keyPrefix = `gatehouse-e2e:${randomBytes(6).toString('hex')}:`
   const pki = await createTestPki()
   const keyEncryptionKey = randomBytes(32)
+  // Shared by the gateways: phantom-cache entries travel through Redis encrypted.
+  const phantomEntryKey = randomBytes(32)
   const upstream = await startEchoUpstream(pki)
   const closers: (() => Promise<void>)[] = [() => upstream.close()]
 
@@ -142,6 +144,7 @@ export async function startDistributedStack(
       url: options.redisUrl,
       keyPrefix,
       logger: silent,
+      phantomEntryKey,
       ...options.state,
     })
     const config: GatewayConfigInput = {
