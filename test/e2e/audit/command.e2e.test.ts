@@ -26,9 +26,9 @@ async function mixedConfig(): Promise<string> {
 
 describe('gatehouse audit: results and exit codes', () => {
   it('finds nothing in the clean configuration and exits 0', async () => {
-    const run = await audit([CLEAN_CONFIG.pathname, '--fail-on', 'low'])
+    const run = await audit([CLEAN_CONFIG, '--fail-on', 'low'])
     expect(run).toEqual({ code: 0, stdout: 'gatehouse audit: no findings\n', stderr: '' })
-    const json = await auditJson([CLEAN_CONFIG.pathname])
+    const json = await auditJson([CLEAN_CONFIG])
     expect(json.findings).toEqual([])
     expect(json.summary).toEqual({ low: 0, medium: 0, high: 0, critical: 0 })
   })

@@ -97,7 +97,7 @@ const CASES: readonly Case[] = [
     name: 'an OpenAPI operation (PUT /orders/{orderId}) that no route forwards',
     mutate: (doc) => doc.setIn(['gateway', 'routes', 2, 'match', 'methods'], ['GET']),
     keyPath: 'paths./orders/{orderId}.put',
-    openapi: [ORDERS_OPENAPI.pathname],
+    openapi: [ORDERS_OPENAPI],
   },
   {
     id: 'GH-UPSTREAM-001',

@@ -14,7 +14,7 @@ beforeAll(async () => {
 })
 afterAll(() => workspace.remove())
 
-const config = CLEAN_CONFIG.pathname
+const config = CLEAN_CONFIG
 
 function openapi(servers: string, paths: string): string {
   return `openapi: 3.0.3\ninfo: { title: t, version: '1' }\n${servers}paths:\n${paths}`
@@ -22,7 +22,7 @@ function openapi(servers: string, paths: string): string {
 
 describe('gatehouse audit --openapi: operations matched to routes by upstream and path', () => {
   it('finds every operation of the orders API routed (servers URL → upstream, stripPrefix)', async () => {
-    const report = await auditJson([config, '--openapi', ORDERS_OPENAPI.pathname])
+    const report = await auditJson([config, '--openapi', ORDERS_OPENAPI])
     expect(report.findings).toEqual([])
   })
 
@@ -64,7 +64,7 @@ describe('gatehouse audit --openapi: operations matched to routes by upstream an
         doc.setIn(['gateway', 'routes', 2, 'match', 'methods'], ['PUT'])
       }),
     )
-    const report = await auditJson([file, '--openapi', ORDERS_OPENAPI.pathname])
+    const report = await auditJson([file, '--openapi', ORDERS_OPENAPI])
     expect(report.findings.map((f) => f.location.keyPath)).toEqual(['paths./orders/{orderId}.get'])
   })
 
@@ -79,7 +79,7 @@ describe('gatehouse audit --openapi: operations matched to routes by upstream an
         doc.setIn(['gateway', 'routes', 1, 'upstream'], 'billing')
       }),
     )
-    const report = await auditJson([file, '--openapi', ORDERS_OPENAPI.pathname])
+    const report = await auditJson([file, '--openapi', ORDERS_OPENAPI])
     expect(report.findings.map((f) => f.location.keyPath)).toEqual(['paths./orders.post'])
   })
 

@@ -1,11 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type Document, parseDocument } from 'yaml'
 import { runAudit } from '../../../packages/cli/src/commands/audit.js'
 
-export const CLEAN_CONFIG = new URL('./fixtures/clean.yaml', import.meta.url)
-export const ORDERS_OPENAPI = new URL('./fixtures/orders-openapi.yaml', import.meta.url)
+/** Paths of the fixtures (as a user would type them on the command line). */
+export const CLEAN_CONFIG = fileURLToPath(new URL('./fixtures/clean.yaml', import.meta.url))
+export const ORDERS_OPENAPI = fileURLToPath(
+  new URL('./fixtures/orders-openapi.yaml', import.meta.url),
+)
 
 export interface AuditRun {
   readonly code: number
