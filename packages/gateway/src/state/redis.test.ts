@@ -132,11 +132,16 @@ describe.skipIf(!reachable.ok)('redis gateway state', () => {
 
   it('refills on the Redis clock', async () => {
     const key = 'route|burst|ip:192.0.2.1'
-    const first = await a.rateLimits.take(key, 2, 1)
-    const second = await b.rateLimits.take(key, 2, 1)
-    const third = await a.rateLimits.take(key, 2, 1)
-    expect([first.allowed, second.allowed, third.allowed]).toEqual([true, true, false])
-    await eventually(async () => (await b.rateLimits.take(key, 2, 1)).allowed, 2_000)
+    // 2 per 4 s: one token comes back every 2 s, far more than three calls take even on a busy machine.
+    const [first, second, third] = await Promise.all([
+      a.rateLimits.take(key, 2, 4),
+      b.rateLimits.take(key, 2, 4),
+      a.rateLimits.take(key, 2, 4),
+    ])
+    expect([first, second, third].filter((decision) => decision?.allowed)).toHaveLength(2)
+    const refused = [first, second, third].find((decision) => decision?.allowed === false)
+    expect(refused?.retryAfterSeconds).toBe(2)
+    await eventually(async () => (await b.rateLimits.take(key, 2, 4)).allowed, 5_000)
   })
 
   it('shares phantom-cache entries, and a revocation at one instance evicts at the other within 1 s', async () => {
