@@ -233,6 +233,7 @@ export const gatewaySuite: Suite = {
   },
 }
 
+/** `headers` is a getter: each round reads the current opaque token, re-issued when it ages. */
 function phantomTarget(
   url: URL,
   token: () => string,
