@@ -31,6 +31,15 @@ export class UnexpectedParameter extends GatewayError {
   }
 }
 
+export class CorsOriginNotAllowed extends GatewayError {
+  readonly code = 'forbidden'
+  readonly status = 403
+  readonly reason = 'cors.origin_not_allowed'
+  constructor() {
+    super('this origin may not call this route from a browser')
+  }
+}
+
 export class RouteNotFound extends GatewayError {
   readonly code = 'not_found'
   readonly status = 404

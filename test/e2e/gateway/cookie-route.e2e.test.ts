@@ -33,6 +33,7 @@ beforeAll(async () => {
         upstream: 'echo',
         auth: { method: 'cookie', issuer: 'local', audience: ORDERS_API },
         scopes: { GET: ['orders:read'], POST: ['orders:write'] },
+        cors: { allowedOrigins: [APP_ORIGIN], allowCredentials: true },
       })
     },
     { COOKIE_KEY: cookieKey.toString('base64') },
@@ -161,5 +162,58 @@ describe('cookie route (token handler cookies → phantom → JWT)', () => {
     expect(
       (await request(`${stack.url}/api/orders/1`, stack.ca, { headers: { cookie } })).status,
     ).toBe(401)
+  })
+})
+
+describe('CORS on the cookie route (the SPA on another origin)', () => {
+  const preflight = (origin: string) =>
+    request(`${stack.url}/api/orders`, stack.ca, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, x-csrf-token',
+      },
+    })
+
+  it('answers the preflight of an allowed origin itself, with credentials and no upstream call', async () => {
+    const before = stack.upstream.received.length
+    const res = await preflight(APP_ORIGIN)
+    expect(res.status).toBe(204)
+    expect(res.headers).toMatchObject({
+      'access-control-allow-origin': APP_ORIGIN,
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'content-type, x-csrf-token',
+      vary: 'Origin',
+    })
+    expect(stack.upstream.received.length).toBe(before)
+  })
+
+  it('refuses the preflight of any other origin, and of Origin: null', async () => {
+    for (const origin of ['https://evil.test', 'null', 'https://app.example.test.evil.test']) {
+      const res = await preflight(origin)
+      expect(res.status).toBe(403)
+      expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    }
+  })
+
+  it('lets an allowed origin read answers, refusals included, and no other origin', async () => {
+    const { cookie } = session()
+    const ok = await request(`${stack.url}/api/orders/1`, stack.ca, {
+      headers: { cookie, origin: APP_ORIGIN },
+    })
+    expect(ok.headers['access-control-allow-origin']).toBe(APP_ORIGIN)
+    expect(ok.headers['access-control-expose-headers']).toBe('x-request-id')
+    const expired = await request(`${stack.url}/api/orders/1`, stack.ca, {
+      headers: { origin: APP_ORIGIN },
+    })
+    expect(expired.status).toBe(401)
+    expect(expired.headers['access-control-allow-origin']).toBe(APP_ORIGIN)
+    const foreign = await request(`${stack.url}/api/orders/1`, stack.ca, {
+      headers: { cookie, origin: 'https://evil.test' },
+    })
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined()
+    expect(foreign.headers.vary).toBe('Origin')
   })
 })

@@ -17,6 +17,7 @@ import {
 import { createPublicAuthenticator } from '../pipeline/authenticate/public.js'
 import { createSplitAuthenticator } from '../pipeline/authenticate/split.js'
 import { createAuthorizer, createParamCheck } from '../pipeline/authorize.js'
+import { createCors } from '../pipeline/cors.js'
 import { createUpstreamClient, type UpstreamClient } from '../pipeline/forward.js'
 import { createLimiter } from '../pipeline/limit.js'
 import { compilePathPattern, type RouteMatcher, type RouteTable } from '../pipeline/match.js'
@@ -211,6 +212,7 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       id: route.id,
       authMethod: route.auth.method,
       methods: new Set(route.match.methods),
+      cors: createCors(route),
       resourceMetadataUrl,
       authenticate: authenticatorFor(route),
       authorize: createAuthorizer(route),

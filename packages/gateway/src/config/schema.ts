@@ -151,6 +151,16 @@ export const Route = z.strictObject({
   /** Accepted request media types (type/subtype, no parameters); requests with a body must send one. */
   contentTypes: z.array(z.string().regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/)).optional(),
   maxBodyBytes: z.int().min(0).default(1_048_576),
+  /** CORS for browsers on other origins (e.g. the SPA on a cookie route). Exact origins only. */
+  cors: z
+    .strictObject({
+      allowedOrigins: z.array(z.url()).min(1),
+      allowCredentials: z.boolean().default(false),
+      allowHeaders: z.array(HeaderName).default(['content-type', 'x-csrf-token']),
+      exposeHeaders: z.array(HeaderName).default(['x-request-id']),
+      maxAgeSeconds: z.int().min(0).max(86_400).default(600),
+    })
+    .optional(),
   /** Query parameters this API takes; others count for the `unexpectedParams` detector, or are refused. */
   queryParams: z
     .strictObject({

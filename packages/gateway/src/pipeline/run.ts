@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { RateLimited } from '../errors.js'
+import { CorsOriginNotAllowed, RateLimited } from '../errors.js'
 import type { BlockListGuard } from './block-list.js'
 import { type ClientIpResolver, unmapIpv4 } from './client-ip.js'
 import { match, type RouteTable } from './match.js'
@@ -70,6 +70,19 @@ export async function handle(
       res.end(metadata)
       return
     }
+    const preflightMethod = raw.headers['access-control-request-method']
+    if (raw.method === 'OPTIONS' && typeof preflightMethod === 'string') {
+      // A CORS preflight is answered by the gateway for the route the real request would take.
+      const target = match(pipe.table, { ...raw, method: preflightMethod }, requestId, clientIp)
+      outcome.routeId = target.route.id
+      outcome.path = target.path
+      const headers = target.route.cors?.preflight(raw.headers.origin)
+      if (headers === undefined) throw new CorsOriginNotAllowed()
+      outcome.status = 204
+      outcome.reason = 'cors.preflight'
+      res.writeHead(204, { ...headers, 'x-request-id': requestId }).end()
+      return
+    }
     req = match(pipe.table, raw, requestId, clientIp)
     const { route } = req
     outcome.routeId = route.id
@@ -96,6 +109,7 @@ export async function handle(
         if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(name)) headers[name] = value
       }
       headers['x-request-id'] = requestId
+      if (route.cors !== undefined) Object.assign(headers, route.cors.response(req?.headers.origin))
       res.writeHead(head.status, headers)
       return res
     })
@@ -118,7 +132,9 @@ export async function handle(
     // answer and close instead of draining it.
     const unread = !incoming.readableEnded && announcesBody(incoming)
     if (unread) rendered.headers.connection = 'close'
-    res.writeHead(rendered.status, { ...rendered.headers, 'x-request-id': requestId })
+    // Browsers may read the refusal (a 401 that tells the SPA to refresh) only with CORS headers.
+    const cors = req?.route.cors?.response(incoming.headers.origin) ?? {}
+    res.writeHead(rendered.status, { ...rendered.headers, ...cors, 'x-request-id': requestId })
     res.end(rendered.body)
     const socket = incoming.socket
     if (unread) res.once('finish', () => socket?.destroySoon())

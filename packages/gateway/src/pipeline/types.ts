@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable, Writable } from 'node:stream'
 import type { HttpMethod } from '../config/schema.js'
+import type { CompiledCors } from './cors.js'
 
 /** What the HTTP layer hands to the pipeline: the request as received, nothing interpreted yet. */
 export interface RawRequest {
@@ -73,6 +74,8 @@ export interface CompiledRoute {
   readonly id: string
   readonly authMethod: AuthMethodName
   readonly methods: ReadonlySet<string>
+  /** The route's CORS policy, when browsers on other origins call it. */
+  readonly cors: CompiledCors | undefined
   /** The RFC 9728 metadata URL named in this route's 401 answers, when it takes tokens. */
   readonly resourceMetadataUrl: string | undefined
   authenticate(req: MatchedRequest): Promise<Principal>
