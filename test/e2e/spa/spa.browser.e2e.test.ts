@@ -200,14 +200,20 @@ describe('the example SPA in Chromium', () => {
       trail.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`)
     })
     const showsOrders = async () => {
-      await expect
-        .poll(
-          async () =>
-            (await page.locator('#orders-table').count()) > 0 ||
-            ((await page.locator('#alert').textContent()) ?? '') !== '',
-          { timeout: 15_000 },
+      try {
+        await expect
+          .poll(
+            async () =>
+              (await page.locator('#orders-table').count()) > 0 ||
+              ((await page.locator('#alert').textContent()) ?? '') !== '',
+            { timeout: 15_000 },
+          )
+          .toBe(true)
+      } catch {
+        throw new Error(
+          `the SPA showed neither orders nor an error; its calls:\n${trail.join('\n')}`,
         )
-        .toBe(true)
+      }
       const alert = (await page.locator('#alert').textContent()) ?? ''
       expect(alert, `the SPA shows an error; its calls:\n${trail.join('\n')}`).toBe('')
       return (await page.locator('#orders-table tbody th').allTextContents()).sort()
