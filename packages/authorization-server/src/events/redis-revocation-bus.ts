@@ -14,7 +14,10 @@ export interface RedisRevocationBusOptions {
    * subscribes to the same channel.
    */
   readonly keyPrefix?: string
-  /** How long `publish` waits for Redis before it reports the failure and returns. Default 1000 ms. */
+  /**
+   * How long `publish` waits for a connected Redis before it reports the failure and returns.
+   * While the connection is known to be down it does not wait at all. Default 1000 ms.
+   */
   readonly publishTimeoutMs?: number
   /** A publish that did not reach Redis in time, or a malformed message on the channel. */
   readonly onError?: (error: Error) => void
@@ -112,6 +115,15 @@ export async function createRedisRevocationBus(
   return {
     async publish(event) {
       const sent = publisher.publish(channel, JSON.stringify(event))
+      if (publisher.status !== 'ready') {
+        // Known outage: queue it without waiting (a family revocation publishes many events).
+        sent.catch(() => undefined)
+        report(
+          new Error('Redis is unreachable; the revocation event stays queued until it is back'),
+        )
+        deliver(event)
+        return
+      }
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), timeoutMs)
