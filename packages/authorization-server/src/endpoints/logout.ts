@@ -5,7 +5,7 @@ import { readBody } from '../http/form.js'
 import type { Csrf } from '../login/csrf.js'
 import { endLoginSession, readLoginSession, SESSION_COOKIE } from '../login/session.js'
 import { escapeHtml, hiddenFields, sendPage } from '../pages/html.js'
-import { readParameters, UnsafeAuthorizationError } from './authorize/checks.js'
+import { readParameters, UnsafeAuthorizationError } from './authorize/request.js'
 
 /**
  * GET|POST /logout (OpenID Connect RP-Initiated Logout 1.0). With a valid `id_token_hint`

@@ -9,7 +9,7 @@ import {
   RedirectableAuthorizationError,
   UnsafeAuthorizationError,
   validateAuthorizationRequest,
-} from './authorize/checks.js'
+} from './authorize/request.js'
 
 const PAR_TTL_SECONDS = 60
 

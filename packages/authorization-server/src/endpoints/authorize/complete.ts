@@ -5,7 +5,7 @@ import type { ClientRecord, UserRecord } from '../../store/store.js'
 import { releaseClaims } from '../../tokens/claims.js'
 import { generateOpaque } from '../../tokens/opaque.js'
 import { tokenHash } from '../../tokens/token-hash.js'
-import type { AuthorizationRequest } from './checks.js'
+import type { AuthorizationRequest } from './request.js'
 
 /** Sends the browser to the client's redirect URI with `params`, plus `iss` (RFC 9207). */
 export function redirectToClient(

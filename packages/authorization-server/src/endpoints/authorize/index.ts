@@ -6,15 +6,15 @@ import { INTERACTION_COOKIE, readLoginSession } from '../../login/session.js'
 import { errorBlock, sendPage } from '../../pages/html.js'
 import { generateOpaque } from '../../tokens/opaque.js'
 import { tokenHash } from '../../tokens/token-hash.js'
+import { completeAuthorization, needsConsent, redirectError } from './complete.js'
+import { INTERACTION_TTL_SECONDS, type InteractionState } from './interaction.js'
 import {
   type AuthorizationRequest,
   RedirectableAuthorizationError,
   readParameters,
   UnsafeAuthorizationError,
   validateAuthorizationRequest,
-} from './checks.js'
-import { completeAuthorization, needsConsent, redirectError } from './complete.js'
-import { INTERACTION_TTL_SECONDS, type InteractionState } from './interaction.js'
+} from './request.js'
 
 /** The page shown for errors that must not be redirected (RFC 6749 §4.1.2.1). */
 export function sendUnsafeError(rc: RequestContext, error: OAuthError): void {

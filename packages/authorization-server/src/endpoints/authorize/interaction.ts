@@ -9,7 +9,6 @@ import { verifyTotp } from '../../login/totp.js'
 import type { PushedRequestRecord, UserRecord } from '../../store/store.js'
 import { isWellFormedOpaque } from '../../tokens/opaque.js'
 import { tokenHash } from '../../tokens/token-hash.js'
-import type { AuthorizationRequest } from './checks.js'
 import { completeAuthorization, needsConsent, redirectError } from './complete.js'
 import {
   type FormBinding,
@@ -18,6 +17,7 @@ import {
   sendLoginPage,
   sendMfaPage,
 } from './pages.js'
+import type { AuthorizationRequest } from './request.js'
 
 export const INTERACTION_TTL_SECONDS = 600
 
