@@ -35,7 +35,12 @@ export interface ChildServerOptions {
  * process and the load generator never share its event loop or its core.
  */
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  // GATEHOUSE_BENCH_CPU_PROF_DIR: every Node server under test writes a V8 CPU profile there
+  // when it exits, to find where a figure's time goes (NODE_OPTIONS may not carry --cpu-prof).
+  const profileDir = process.env.GATEHOUSE_BENCH_CPU_PROF_DIR
+  const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
   const { command, args } = pinned(options.cores, process.execPath, [
+    ...profiling,
     ...(options.nodeArgs ?? []),
     options.script,
     ...(options.args ?? []),
