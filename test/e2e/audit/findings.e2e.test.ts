@@ -18,8 +18,9 @@ interface Case {
   readonly applies?: boolean
 }
 
-/** `gateway.tokenHandler` (cookie routes) comes with the gateway's `cookie` auth method. */
+/** `gateway.tokenHandler` (cookie routes) and `gateway.cors` are newer gateway settings. */
 const gatewayHasCookieRoutes = 'tokenHandler' in GatewayConfigSchema.shape
+const gatewayHasCors = 'cors' in GatewayConfigSchema.shape.routes.element.shape
 
 const cookieRoutes = (extra: { allowedOrigins?: string[]; domain?: string }) => (doc: Document) =>
   doc.setIn(['gateway', 'tokenHandler'], {
@@ -262,6 +263,17 @@ const CASES: readonly Case[] = [
     mutate: cookieRoutes({ allowedOrigins: ['https://*.example.test'] }),
     keyPath: 'gateway.tokenHandler.allowedOrigins[0]',
     applies: gatewayHasCookieRoutes,
+  },
+  {
+    id: 'GH-CORS-001',
+    name: 'a route allowing CORS from a plain-http origin',
+    mutate: (doc) =>
+      doc.setIn(['gateway', 'routes', 0, 'cors'], {
+        allowedOrigins: ['https://app.example.test', 'http://partner.example.test'],
+        allowCredentials: true,
+      }),
+    keyPath: 'gateway.routes[0].cors.allowedOrigins[1]',
+    applies: gatewayHasCors,
   },
   {
     id: 'GH-COOKIE-001',

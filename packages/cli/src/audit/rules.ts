@@ -214,10 +214,10 @@ export const AUDIT_RULES = [
   {
     id: 'GH-CORS-001',
     severity: 'high',
-    title: 'Cookie routes accept a wide or plain-http origin',
+    title: 'Wide or plain-http browser origin allowed',
     rationale:
-      'On `cookie` routes the browser sends the session cookie by itself; the Origin check is what stops other sites from using it. A wildcard, `null` or `http:` origin lets pages anyone can serve (or alter on the network) make state-changing calls with the user’s session.',
-    fix: 'List the exact https origins of the SPA in `gateway.tokenHandler.allowedOrigins` (the token handler’s own `allowedOrigins` is https-only already).',
+      'A route’s CORS list (`gateway.routes[].cors`) and the Origin check of `cookie` routes (`gateway.tokenHandler`) decide which web pages may call the APIs from a browser, with the user’s cookies on cookie routes. A wildcard, `null` or `http:` origin lets pages anyone can serve (or alter on the network) make those calls.',
+    fix: 'List the exact https origins of your web apps in each route’s `cors.allowedOrigins` and `gateway.tokenHandler.allowedOrigins` (the token handler’s own `allowedOrigins` is https-only already).',
   },
   {
     id: 'GH-COOKIE-001',

@@ -5,7 +5,7 @@ import { checkClients } from './checks/clients.js'
 import { checkGatewayNetwork } from './checks/gateway-network.js'
 import { checkOpenApiCoverage } from './checks/openapi.js'
 import { checkRouteOverlaps, checkRoutes } from './checks/routes.js'
-import { checkCookieRoutes, checkTokenHandler } from './checks/token-handler.js'
+import { checkBrowserOrigins, checkTokenHandler } from './checks/token-handler.js'
 import { type AuditCheck, createFindingCollector, type Finding, sortFindings } from './findings.js'
 import type { OpenApiDocument } from './openapi-document.js'
 
@@ -19,7 +19,7 @@ const CHECKS: readonly AuditCheck[] = [
   checkAlgorithms,
   checkClients,
   checkTokenHandler,
-  checkCookieRoutes,
+  checkBrowserOrigins,
 ]
 
 /** Runs every check over a validated configuration; findings sorted most severe first. */

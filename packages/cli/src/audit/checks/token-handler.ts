@@ -24,24 +24,35 @@ export function checkTokenHandler({ config, report }: AuditContext): void {
 }
 
 /**
- * GH-CORS-001 and GH-COOKIE-001 for the gateway's side of `cookie` routes
- * (`gateway.tokenHandler`). Read from the document as written: that section is newer than some
- * gateway versions, and the checks only need its strings.
+ * GH-CORS-001 and GH-COOKIE-001 for the gateway's browser-facing settings: each route's CORS
+ * list and the cookie routes' section (`gateway.tokenHandler`). Read from the document as written: these
+ * sections are newer than some gateway versions, and the checks only need their strings.
  */
-export function checkCookieRoutes({ input, report }: AuditContext): void {
-  const section = member(member(input, 'gateway'), 'tokenHandler')
-  const origins = member(section, 'allowedOrigins')
-  if (Array.isArray(origins)) {
-    origins.forEach((origin: unknown, index) => {
-      if (typeof origin !== 'string' || !isWideOrigin(origin)) return
-      report(
-        'GH-CORS-001',
-        ['gateway', 'tokenHandler', 'allowedOrigins', index],
-        `cookie routes accept requests from ${origin}`,
-      )
+export function checkBrowserOrigins({ input, report }: AuditContext): void {
+  const gateway = member(input, 'gateway')
+  const lists: { at: (string | number)[]; origins: unknown }[] = [
+    {
+      at: ['gateway', 'tokenHandler', 'allowedOrigins'],
+      origins: member(member(gateway, 'tokenHandler'), 'allowedOrigins'),
+    },
+  ]
+  const routes = member(gateway, 'routes')
+  if (Array.isArray(routes)) {
+    routes.forEach((route: unknown, index) => {
+      lists.push({
+        at: ['gateway', 'routes', index, 'cors', 'allowedOrigins'],
+        origins: member(member(route, 'cors'), 'allowedOrigins'),
+      })
     })
   }
-  const domain = member(member(section, 'cookies'), 'domain')
+  for (const { at, origins } of lists) {
+    if (!Array.isArray(origins)) continue
+    origins.forEach((origin: unknown, index) => {
+      if (typeof origin !== 'string' || !isWideOrigin(origin)) return
+      report('GH-CORS-001', [...at, index], `browser calls are allowed from ${origin}`)
+    })
+  }
+  const domain = member(member(member(gateway, 'tokenHandler'), 'cookies'), 'domain')
   if (typeof domain === 'string') {
     report(
       'GH-COOKIE-001',
