@@ -169,6 +169,12 @@ export function devGatewayConfig(plan: DevGatewayPlan): GatewayConfigInput {
         },
         upstream: 'orders',
         auth: { method: 'cookie', issuer: issuerRef, audience: ORDERS_AUDIENCE },
+        // The SPA runs on its own origin: CORS for exactly that origin, with credentials.
+        cors: {
+          allowedOrigins: [plan.spa.origin],
+          allowCredentials: true,
+          allowHeaders: ['content-type', plan.spa.csrfHeaderName],
+        },
         scopes: { GET: ['orders:read'], ...WRITE_SCOPES },
         contentTypes: ['application/json'],
         maxBodyBytes: 16_384,
