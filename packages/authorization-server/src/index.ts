@@ -1,11 +1,19 @@
 export {
+  type ClientChange,
   type ClientInput,
   type CreatedClient,
   createClient,
   rotateClientSecret,
+  updateClient,
 } from './admin/clients.js'
 export { listKeys, rotateKeys } from './admin/keys.js'
-export { type CreatedUser, createUser, type UserInput } from './admin/users.js'
+export {
+  type CreatedUser,
+  createUser,
+  type UserChange,
+  type UserInput,
+  updateUser,
+} from './admin/users.js'
 export {
   type AuthorizationServerConfig,
   type AuthorizationServerConfigInput,

@@ -145,3 +145,77 @@ export function publicClientView(client: ClientRecord): Record<string, unknown> 
   const { secretHash: _secretHash, ...rest } = client
   return rest
 }
+
+const ClientChangeSchema = z
+  .strictObject({
+    name: z.string(),
+    jwks: z.unknown(),
+    redirectUris: z.unknown(),
+    postLogoutRedirectUris: z.unknown(),
+    grantTypes: z.unknown(),
+    scopes: z.unknown(),
+    audiences: z.unknown(),
+    tokenFormat: z.unknown(),
+    firstParty: z.unknown(),
+    requirePushedAuthorizationRequests: z.unknown(),
+    accessTokenTtlSeconds: z.unknown(),
+  })
+  .partial()
+export type ClientChange = Omit<Partial<ClientInput>, 'clientId' | 'tokenEndpointAuthMethod'>
+
+/**
+ * Changes a registered client. The client id, its authentication method and its secret stay
+ * (rotate the secret with `rotateClientSecret`); the merged registration is validated as a whole.
+ * Returns null when there is no such client.
+ */
+export async function updateClient(
+  store: AuthorizationServerStore,
+  clientId: string,
+  change: ClientChange,
+  options: { readonly maxAccessTokenTtlSeconds?: number } = {},
+): Promise<ClientRecord | null> {
+  ClientChangeSchema.parse(change)
+  const current = await store.getClient(clientId)
+  if (current === null) return null
+  const merged = ClientInputSchema.parse({
+    clientId: current.clientId,
+    name: current.name,
+    tokenEndpointAuthMethod: current.tokenEndpointAuthMethod,
+    ...(current.jwks === null ? {} : { jwks: current.jwks }),
+    redirectUris: current.redirectUris,
+    postLogoutRedirectUris: current.postLogoutRedirectUris,
+    grantTypes: current.grantTypes,
+    scopes: current.scopes,
+    audiences: current.audiences,
+    tokenFormat: current.tokenFormat,
+    firstParty: current.firstParty,
+    requirePushedAuthorizationRequests: current.requirePushedAuthorizationRequests,
+    ...(current.accessTokenTtlSeconds === null
+      ? {}
+      : { accessTokenTtlSeconds: current.accessTokenTtlSeconds }),
+    ...change,
+  })
+  if (
+    merged.accessTokenTtlSeconds !== undefined &&
+    options.maxAccessTokenTtlSeconds !== undefined &&
+    merged.accessTokenTtlSeconds > options.maxAccessTokenTtlSeconds
+  ) {
+    throw new TypeError('accessTokenTtlSeconds exceeds the server access-token lifetime')
+  }
+  const updated: ClientRecord = {
+    ...current,
+    name: merged.name,
+    jwks: merged.jwks ?? null,
+    redirectUris: merged.redirectUris,
+    postLogoutRedirectUris: merged.postLogoutRedirectUris,
+    grantTypes: merged.grantTypes,
+    scopes: merged.scopes,
+    audiences: merged.audiences,
+    tokenFormat: merged.tokenFormat,
+    firstParty: merged.firstParty,
+    requirePushedAuthorizationRequests: merged.requirePushedAuthorizationRequests,
+    accessTokenTtlSeconds: merged.accessTokenTtlSeconds ?? null,
+  }
+  await store.updateClient(updated)
+  return updated
+}

@@ -58,3 +58,29 @@ export function publicUserView(user: UserRecord): Record<string, unknown> {
     createdAt: user.createdAt,
   }
 }
+
+export const UserChangeSchema = z.strictObject({
+  password: z.string().min(8).max(1_024).optional(),
+  claims: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  disabled: z.boolean().optional(),
+})
+export type UserChange = z.input<typeof UserChangeSchema>
+
+/** Changes a user's password, claims or disabled flag; null when there is no such user. */
+export async function updateUser(
+  store: AuthorizationServerStore,
+  id: string,
+  change: UserChange,
+): Promise<UserRecord | null> {
+  const parsed = UserChangeSchema.parse(change)
+  const current = await store.getUserById(id)
+  if (current === null) return null
+  const updated: UserRecord = {
+    ...current,
+    ...(parsed.password === undefined ? {} : { passwordHash: await hashPassword(parsed.password) }),
+    ...(parsed.claims === undefined ? {} : { claims: parsed.claims }),
+    ...(parsed.disabled === undefined ? {} : { disabled: parsed.disabled }),
+  }
+  await store.updateUser(updated)
+  return updated
+}

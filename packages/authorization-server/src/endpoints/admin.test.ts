@@ -114,6 +114,72 @@ describe('admin API', () => {
     expect(await duplicate.json()).toMatchObject({ error: 'invalid_request' })
   })
 
+  it('changes a client registration, validated as a whole, keeping its id and secret', async () => {
+    const created = (await (
+      await admin('clients', {
+        method: 'POST',
+        body: { clientId: 'app', name: 'App', scopes: ['orders:read'], audiences: [ORDERS_API] },
+      })
+    ).json()) as { client_secret: string }
+    const patched = await admin('clients/app', {
+      method: 'PATCH',
+      body: { scopes: ['orders:read', 'orders:write'], name: 'App v2' },
+    })
+    expect(await patched.json()).toMatchObject({
+      clientId: 'app',
+      name: 'App v2',
+      scopes: ['orders:read', 'orders:write'],
+    })
+    const token = await as.post(
+      '/token',
+      { grant_type: 'client_credentials', scope: 'orders:write' },
+      { authorization: basic('app', created.client_secret) },
+    )
+    expect(token.status).toBe(200)
+    const invalid = await admin('clients/app', {
+      method: 'PATCH',
+      body: { grantTypes: ['authorization_code'] },
+    })
+    expect(await invalid.json()).toMatchObject({
+      error: 'invalid_request',
+      error_description: expect.stringContaining('redirectUris'),
+    })
+    const forbidden = await admin('clients/app', {
+      method: 'PATCH',
+      body: { tokenEndpointAuthMethod: 'none' },
+    })
+    expect(forbidden.status).toBe(400)
+    const tooLong = await admin('clients/app', {
+      method: 'PATCH',
+      body: { accessTokenTtlSeconds: 3_600 },
+    })
+    expect(tooLong.status).toBe(400)
+    expect((await as.store.getClient('app'))?.tokenEndpointAuthMethod).toBe('client_secret_basic')
+    expect((await admin('clients/nobody', { method: 'PATCH', body: { name: 'x' } })).status).toBe(
+      404,
+    )
+  })
+
+  it('disables a user and replaces their claims; a weak password is refused', async () => {
+    const created = (await (
+      await admin('users', {
+        method: 'POST',
+        body: { username: 'gina', password: 'a long password' },
+      })
+    ).json()) as { user: { id: string } }
+    const disabled = await admin(`users/${created.user.id}`, {
+      method: 'PATCH',
+      body: { disabled: true, claims: { role: 'x' } },
+    })
+    expect(await disabled.json()).toMatchObject({ disabled: true, claims: { role: 'x' } })
+    expect((await as.store.getUserById(created.user.id))?.disabled).toBe(true)
+    const bad = await admin(`users/${created.user.id}`, {
+      method: 'PATCH',
+      body: { password: 'short' },
+    })
+    expect(bad.status).toBe(400)
+  })
+
   it('lists keys without private material, rotates only when the next key is published long enough, and audits', async () => {
     const keys = (await (await admin('keys')).json()) as { keys: Record<string, unknown>[] }
     expect(keys.keys).toHaveLength(2)

@@ -1,8 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '@gatehouse/audit'
 import { ZodError } from 'zod'
-import { createClient, publicClientView, rotateClientSecret } from '../admin/clients.js'
-import { createUser, publicUserView } from '../admin/users.js'
+import {
+  type ClientChange,
+  createClient,
+  publicClientView,
+  rotateClientSecret,
+  updateClient,
+} from '../admin/clients.js'
+import { createUser, publicUserView, type UserChange, updateUser } from '../admin/users.js'
 import type { RequestContext, ServerContext } from '../context.js'
 import {
   InsufficientScope,
@@ -127,6 +133,19 @@ export function createAdminEndpoint(
           client_secret: created.clientSecret,
         })
       },
+      async PATCH(rc, id, caller) {
+        const change = await readJson(rc)
+        const updated =
+          id === undefined
+            ? null
+            : await updateClient(ctx.store, id, change as ClientChange, {
+                maxAccessTokenTtlSeconds: ctx.config.tokens.accessTokenTtlSeconds,
+              })
+        if (id === undefined || updated === null)
+          throw new NotFound('no such client', 'admin.no_client')
+        changed(rc, caller, 'client.updated', id)
+        sendJson(rc.res, 200, publicClientView(updated))
+      },
       async DELETE(rc, id, caller) {
         if (id === undefined || !(await ctx.store.deleteClient(id)))
           throw new NotFound('no such client', 'admin.no_client')
@@ -174,6 +193,15 @@ export function createAdminEndpoint(
           user: publicUserView(created.user),
           totp_secret: created.totpSecret,
         })
+      },
+      async PATCH(rc, id, caller) {
+        const change = await readJson(rc)
+        const updated =
+          id === undefined ? null : await updateUser(ctx.store, id, change as UserChange)
+        if (id === undefined || updated === null)
+          throw new NotFound('no such user', 'admin.no_user')
+        changed(rc, caller, 'user.updated', id)
+        sendJson(rc.res, 200, publicUserView(updated))
       },
       async DELETE(rc, id, caller) {
         if (id === undefined || !(await ctx.store.deleteUser(id)))
@@ -274,6 +302,9 @@ export function createAdminEndpoint(
     try {
       await handler(rc, id === '' ? undefined : id, caller)
     } catch (error) {
+      if (error instanceof TypeError) {
+        throw new InvalidRequest(error.message, 'admin.invalid_input')
+      }
       if (error instanceof ZodError) {
         const issue = error.issues[0]
         throw new InvalidRequest(
