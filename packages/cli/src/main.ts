@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
+import { AUDIT_USAGE, runAudit } from './commands/audit.js'
 import { startDevStack } from './commands/start.js'
 
 const HELP = `gatehouse — the Gatehouse API security platform
@@ -8,7 +9,7 @@ Usage:
   gatehouse start [--dir .gatehouse] [--ports fixed|free]
       Run the platform on this machine: a local CA and certificates, the authorization server
       (SQLite) with demo clients and users. State lives in --dir and is reused by the next start.
-  gatehouse help
+${AUDIT_USAGE.replace(/^Usage:\n/, '')}  gatehouse help
       Show this help.
 `
 
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'start':
         await start(rest)
         return 0
+      case 'audit':
+        return await runAudit(rest, { stdout: process.stdout, stderr: process.stderr })
       case undefined:
       case 'help':
       case '--help':
@@ -73,5 +76,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2))
-if (code !== 0) process.exit(code)
+// exitCode rather than exit(): long audit output is not cut off before it is flushed.
+process.exitCode = await main(process.argv.slice(2))
