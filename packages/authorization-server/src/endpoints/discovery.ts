@@ -56,7 +56,6 @@ export function authorizationServerMetadata(
       authorization_response_iss_parameter_supported: true,
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [config.keys.algorithm],
-      userinfo_signing_alg_values_supported: [],
       claims_supported: claimsSupported(ctx),
       claims_parameter_supported: false,
       request_parameter_supported: false,
