@@ -162,6 +162,7 @@ describe('jwt route', () => {
     expect(res.status).toBe(503)
     expect(res.headers['content-type']).toBe('application/problem+json')
     expect(res.headers['www-authenticate']).toBeUndefined()
+    expect(res.headers['retry-after']).toBe('5')
   })
 
   it('never accepts the token from the query string', async () => {

@@ -52,7 +52,9 @@ export function renderError(
       reasonCode,
     )
   }
-  const headers = error instanceof GatewayError ? { ...error.headers } : {}
+  const headers: Record<string, string> = error instanceof GatewayError ? { ...error.headers } : {}
+  // A 503 is an outage, not a verdict: tell clients when to come back (the JWKS one included).
+  if (error.status === 503 && headers['retry-after'] === undefined) headers['retry-after'] = '5'
   return problem(error.status, error.code, error.message, requestId, headers, reasonCode)
 }
 
