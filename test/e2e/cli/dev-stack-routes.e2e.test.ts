@@ -187,7 +187,7 @@ describe('gatehouse start — dev.json and every route', () => {
     ])
     expect(dev.caCertFile).toMatch(/^\.gatehouse\/.*ca\.pem$/)
     expect(new Set(dev.routes.map((candidate) => candidate.auth))).toEqual(
-      new Set(['phantom', 'jwt', 'cookie', 'public']),
+      new Set(['phantom', 'jwt', 'split', 'cookie', 'public']),
     )
     expect(dev.users.map((user) => user.username)).toEqual(['alice', 'bob', 'admin'])
     expect(dev.users.find((user) => user.username === 'bob')?.totp_secret).toMatch(/^[A-Z2-7]+$/)
@@ -293,6 +293,20 @@ describe('gatehouse start — dev.json and every route', () => {
     expect(await end.json()).toMatchObject({ isLoggedIn: true, handled: true })
     expect(await call(route('spa-orders').url, { cookie: cookieHeader(), origin })).toBe(200)
     expect(await call(route('spa-orders').url, { origin })).toBe(401)
+  })
+
+  it('echo-split (split): the signature part succeeds, with the JWT rebuilt upstream; no token or a forged one fails', async () => {
+    const signature = await clientCredentials('demo-split', 'echo', 'urn:gatehouse:api:echo')
+    expect(signature).not.toContain('.')
+    const response = await fetchCa(route('echo-split').url, {
+      headers: { authorization: `Bearer ${signature}` },
+    })
+    expect(response.status).toBe(200)
+    const seen = (await response.json()) as { headers: Record<string, string> }
+    expect(seen.headers.authorization).toMatch(/^Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+$/)
+    expect(await call(route('echo-split').url)).toBe(401)
+    const forged = `${signature.slice(0, -4)}AAAA`
+    expect(await call(route('echo-split').url, { authorization: `Bearer ${forged}` })).toBe(401)
   })
 
   it('public: answers without credentials', async () => {

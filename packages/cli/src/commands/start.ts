@@ -2,7 +2,12 @@ import { relative } from 'node:path'
 import { createAuditBus } from '@gatehouse/audit'
 import { createOrdersApi } from '@gatehouse/example-orders-api'
 import { createSpaHandler } from '@gatehouse/example-spa'
-import { connectRevocationSource, createGateway, loadGatewayConfig } from '@gatehouse/gateway'
+import {
+  connectRevocationSource,
+  createGateway,
+  createMemoryState,
+  loadGatewayConfig,
+} from '@gatehouse/gateway'
 import pino from 'pino'
 import { clientKeyFile, startDevAuthorizationServer } from '../dev-stack/authorization-server.js'
 import { DEMO_CLIENTS, DEMO_USERS, ECHO_AUDIENCE, ORDERS_AUDIENCE } from '../dev-stack/demo.js'
@@ -79,14 +84,22 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
     const spaUrl = `https://localhost:${spaListener.port}`
     const tokenHandlerUrl = `https://localhost:${thListener.port}`
     const issuer = `https://localhost:${asListener.port}`
-    const as = await startDevAuthorizationServer(workspace, issuer, (error) =>
-      asLog.error(
-        {
-          err:
-            error instanceof Error ? { type: error.name, message: error.message } : String(error),
-        },
-        'internal error',
-      ),
+    // The gateway's state, made first: in embedded mode the authorization server writes split-token
+    // entries into it and its revocations evict cached phantom tokens, all in this one process.
+    const gatewayState = createMemoryState()
+    closers.push(() => gatewayState.close())
+    const as = await startDevAuthorizationServer(
+      workspace,
+      issuer,
+      (error) =>
+        asLog.error(
+          {
+            err:
+              error instanceof Error ? { type: error.name, message: error.message } : String(error),
+          },
+          'internal error',
+        ),
+      gatewayState.splitTokens,
     )
     closers.push(as.close)
     workspace = as.workspace
@@ -169,7 +182,11 @@ export async function startDevStack(options: StartOptions): Promise<RunningStack
         },
       },
     )
-    const gateway = createGateway(gatewayConfig, { logger: gatewayLog, audit: gatewayAudit })
+    const gateway = createGateway(gatewayConfig, {
+      logger: gatewayLog,
+      audit: gatewayAudit,
+      state: gatewayState,
+    })
     const gatewayAddress = await gateway.listen()
     closers.push(() => gateway.close())
     const disconnect = connectRevocationSource(as.server.events.revocations, gateway.state)

@@ -11,6 +11,7 @@ import {
   parseAuthorizationServerConfig,
   resolveSecrets,
   rotateClientSecret,
+  type SplitTokenStore,
 } from '@gatehouse/authorization-server'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
 import { DEMO_CLIENTS, DEMO_SCOPES, DEMO_USERS } from './demo.js'
@@ -34,6 +35,8 @@ export async function startDevAuthorizationServer(
   workspace: DevWorkspace,
   issuer: string,
   onError: (error: unknown) => void,
+  /** The gateway's split-token entries: in one process, the server writes them there directly. */
+  splitTokens: SplitTokenStore,
 ): Promise<DevAuthorizationServer> {
   const config = parseAuthorizationServerConfig({
     issuer,
@@ -45,7 +48,7 @@ export async function startDevAuthorizationServer(
   let current = workspace
   try {
     current = await ensureDemoData(store, current, createKeyEncryption(secrets.keyEncryptionKey))
-    const server = await createAuthorizationServer(config, { store, secrets, onError })
+    const server = await createAuthorizationServer(config, { store, secrets, onError, splitTokens })
     return {
       server,
       store,

@@ -23,7 +23,7 @@ export interface DemoClient {
     | 'client_secret_post'
     | 'private_key_jwt'
     | 'none'
-  readonly tokenFormat: 'opaque' | 'jwt'
+  readonly tokenFormat: 'opaque' | 'jwt' | 'split'
   readonly grantTypes: readonly (
     | 'client_credentials'
     | 'authorization_code'
@@ -58,6 +58,17 @@ export const DEMO_CLIENTS: readonly DemoClient[] = [
     grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
     scopes: ['orders:read', 'orders:write', 'echo'],
     audiences: [ORDERS_AUDIENCE, ECHO_AUDIENCE],
+  },
+  {
+    clientId: 'demo-split',
+    name: 'Demo partner (split tokens)',
+    purpose:
+      'a client that receives only the signature of its JWT (split token): the gateway rebuilds the JWT from the header and payload the authorization server kept',
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    tokenFormat: 'split',
+    grantTypes: ['client_credentials'],
+    scopes: ['echo'],
+    audiences: [ECHO_AUDIENCE],
   },
   {
     clientId: 'demo-cli',

@@ -25,7 +25,7 @@ export interface DevJsonClient {
   readonly client_id: string
   readonly client_secret: string | null
   readonly token_endpoint_auth_method: string
-  readonly token_format: 'opaque' | 'jwt'
+  readonly token_format: 'opaque' | 'jwt' | 'split'
   readonly grant_types: readonly string[]
   readonly scope: string
   readonly redirect_uris: readonly string[]

@@ -57,6 +57,14 @@ export const DEV_ROUTES: readonly DevRoute[] = [
     audience: ECHO_AUDIENCE,
   },
   {
+    name: 'echo-split',
+    path: '/split/echo/hello',
+    method: 'GET',
+    auth: 'split',
+    scope: 'echo',
+    audience: ECHO_AUDIENCE,
+  },
+  {
     name: 'limited',
     path: '/limited/hello',
     method: 'GET',
@@ -150,6 +158,15 @@ export function devGatewayConfig(plan: DevGatewayPlan): GatewayConfigInput {
         auth: { method: 'phantom', issuer: issuerRef, audience: ECHO_AUDIENCE },
         scopes: { GET: ['echo'], POST: ['echo'], PUT: ['echo'], PATCH: ['echo'], DELETE: ['echo'] },
         rateLimits: [{ name: 'echo-per-client', key: 'client', limit: 600, windowSeconds: 60 }],
+      },
+      {
+        id: 'echo-split',
+        match: { path: '/split/echo/**', methods: ['GET', 'POST'] },
+        upstream: 'echo',
+        auth: { method: 'split', issuer: issuerRef, audience: ECHO_AUDIENCE },
+        scopes: { GET: ['echo'], POST: ['echo'] },
+        rateLimits: [{ name: 'split-per-client', key: 'client', limit: 600, windowSeconds: 60 }],
+        rewrite: { stripPrefix: '/split' },
       },
       {
         id: 'limited',
