@@ -43,6 +43,8 @@ export interface ServerContext {
   readonly splitTokens: SplitTokenStore
   readonly urls: EndpointUrls
   readonly now: () => number
+  /** Internal failures that must not fail the request (a revocation bus down, a sink failing). */
+  readonly reportError: (error: unknown) => void
   /** The scopes the server knows: the configured ones plus the built-in OpenID ones. */
   readonly knownScopes: ReadonlySet<string>
 }

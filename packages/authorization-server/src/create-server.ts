@@ -111,6 +111,7 @@ export async function createAuthorizationServer(
     splitTokens: deps.splitTokens ?? createInMemorySplitTokenStore(now),
     urls: endpointUrls(config.issuer),
     now,
+    reportError: onError,
     knownScopes: new Set([...OPENID_SCOPES, ...Object.keys(config.scopes)]),
   }
 

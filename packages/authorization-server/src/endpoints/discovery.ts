@@ -83,6 +83,7 @@ export function createDiscoveryEndpoint(
   return async function discoveryEndpoint(rc) {
     sendText(rc.res, 200, 'application/json; charset=utf-8', body, {
       'cache-control': 'public, max-age=300',
+      'access-control-allow-origin': '*',
       pragma: '',
     })
   }

@@ -225,11 +225,40 @@ describe('discovery and JWKS', () => {
     const response = await fetch(`${as.url}/jwks`)
     expect(response.headers.get('cache-control')).toBe('public, max-age=300')
     expect(response.headers.get('pragma')).toBeNull()
+    expect(response.headers.get('access-control-allow-origin')).toBe('*')
     const { keys } = (await response.json()) as { keys: Record<string, unknown>[] }
     expect(keys).toHaveLength(2)
     for (const key of keys) {
       expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
       expect(key.d).toBeUndefined()
     }
+  })
+})
+
+describe('revocation when the event bus is down', () => {
+  it('still revokes and answers 200, reporting the bus failure', async () => {
+    const errors: unknown[] = []
+    const broken = await startTestServer(
+      {},
+      {
+        revocations: {
+          publish: async () => {
+            throw new Error('bus down')
+          },
+          subscribe: () => () => {},
+        },
+        onError: (error) => errors.push(error),
+      },
+    )
+    const secret = (await broken.createClient({ clientId: 'svc' })) as string
+    const auth = { authorization: basic('svc', secret) }
+    const issued = await broken.post('/token', { grant_type: 'client_credentials' }, auth)
+    const token = ((await issued.json()) as { access_token: string }).access_token
+    expect((await broken.post('/revoke', { token }, auth)).status).toBe(200)
+    expect(await (await broken.post('/introspect', { token }, auth)).json()).toEqual({
+      active: false,
+    })
+    expect(errors).toHaveLength(1)
+    await broken.close()
   })
 })

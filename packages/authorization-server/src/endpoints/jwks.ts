@@ -12,6 +12,8 @@ export function createJwksEndpoint(ctx: ServerContext): (rc: RequestContext) => 
     const jwks = await ctx.keys.jwks()
     sendText(rc.res, 200, 'application/jwk-set+json', JSON.stringify(jwks), {
       'cache-control': `public, max-age=${maxAge}`,
+      // Public keys: browser-based verifiers on any origin may read them (no credentials).
+      'access-control-allow-origin': '*',
       pragma: '',
     })
   }

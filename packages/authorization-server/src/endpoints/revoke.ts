@@ -6,6 +6,17 @@ import { sendText } from '../http/respond.js'
 import type { TokenRecord } from '../store/store.js'
 import { findToken } from '../tokens/lookup.js'
 
+async function publishSafely(
+  ctx: ServerContext,
+  event: Parameters<ServerContext['revocations']['publish']>[0],
+): Promise<void> {
+  try {
+    await ctx.revocations.publish(event)
+  } catch (error) {
+    ctx.reportError(error)
+  }
+}
+
 /** Publishes and audits the revocation of `tokens` (used by /revoke and by grant defences). */
 export async function announceRevocations(
   ctx: ServerContext,
@@ -15,7 +26,9 @@ export async function announceRevocations(
 ): Promise<void> {
   const now = ctx.now()
   for (const token of tokens) {
-    await ctx.revocations.publish({
+    // The revocation is already stored: a bus failure (Redis down) must not turn it into an
+    // error for the client; gateways fall back to introspection and the token's expiry.
+    await publishSafely(ctx, {
       jti: token.jti,
       tokenId: token.jti,
       tokenHash: token.hash,

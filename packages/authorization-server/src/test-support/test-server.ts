@@ -44,7 +44,7 @@ export function basic(clientId: string, secret: string): string {
 
 export async function startTestServer(
   overrides: Partial<AuthorizationServerConfigInput> = {},
-  deps: Pick<AuthorizationServerDeps, 'logger'> = {},
+  deps: Pick<AuthorizationServerDeps, 'logger' | 'revocations' | 'onError'> = {},
 ): Promise<TestServer> {
   let now = Date.parse('2026-03-01T12:00:00Z')
   const clock = {
