@@ -156,6 +156,7 @@ export class GatewayInvalidToken extends InvalidToken {
       | 'phantom.inactive'
       | 'phantom.jwt_presented'
       | 'split.unknown'
+      | 'split.revoked'
       | 'split.full_jwt_presented'
       | 'split.malformed',
     message: string,

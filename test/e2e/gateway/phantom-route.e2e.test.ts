@@ -144,6 +144,15 @@ describe('split route (signature outside, header and payload in shared state)', 
     const res = await call('/split/orders/1', signature)
     expect(res.status).toBe(200)
     expect(res.json<EchoedRequest>().headers.authorization).toBe(`Bearer ${jwt}`)
+    // Revoked: refused at once, although the entry and the verified-token cache still hold it.
+    await stack.gateway.state.revocations.publish({
+      tokenHash: createHash('sha256').update(signature).digest('base64url'),
+    })
+    const after = await call('/split/orders/1', signature)
+    expect(after.status).toBe(401)
+    expect(
+      stack.logs.find((line) => line.requestId === after.headers['x-request-id'])?.reason,
+    ).toBe('split.revoked')
   })
 
   it('refuses an unknown signature, a full JWT, and a signature stitched onto another payload', async () => {

@@ -1,4 +1,4 @@
-import { connectRevocationSource } from '@gatehouse/gateway'
+import { connectRevocationSource, createMemoryState } from '@gatehouse/gateway'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -32,6 +32,13 @@ beforeAll(async () => {
         clientId: 'internal',
         name: 'Internal service',
         tokenFormat: 'jwt',
+        scopes: ['orders:read'],
+        audiences: [ORDERS_API],
+      },
+      {
+        clientId: 'splitter',
+        name: 'Split-token client',
+        tokenFormat: 'split',
         scopes: ['orders:read'],
         audiences: [ORDERS_API],
       },
@@ -81,6 +88,13 @@ beforeAll(async () => {
           scopes: { GET: ['orders:read'] },
         },
         {
+          id: 'as-split',
+          match: { path: '/as/split/**', methods: ['GET'] },
+          upstream: 'echo',
+          auth: { method: 'split', issuer: 'as', audience: ORDERS_API },
+          scopes: { GET: ['orders:read'] },
+        },
+        {
           id: 'as-phantom-misconfigured',
           match: { path: '/as/misconfigured/**', methods: ['GET'] },
           upstream: 'echo',
@@ -93,6 +107,8 @@ beforeAll(async () => {
       AS_GATEWAY_SECRET: as.clientSecrets.get('gateway') ?? '',
       AS_WRONG_SECRET: 'not-the-secret',
     },
+    // Embedded mode: the gateway reads split tokens from the store the server writes them to.
+    { ...createMemoryState(), splitTokens: as.server.splitTokens },
   )
   disconnect = connectRevocationSource(as.server.events.revocations, stack.gateway.state)
 })
@@ -161,6 +177,29 @@ describe('gateway with the real authorization server', () => {
     const res = await call('/as/phantom/orders/1', opaque)
     expect(res.status).toBe(401)
     expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/)
+  })
+
+  it('rebuilds a split token (the client holds only the signature), and drops it once revoked', async () => {
+    const signature = await clientCredentials('splitter')
+    expect(signature).not.toContain('.')
+    const res = await call('/as/split/orders/1', signature)
+    expect(res.status).toBe(200)
+    const forwarded = (res.json<EchoedRequest>().headers.authorization ?? '').replace(
+      /^Bearer /,
+      '',
+    )
+    expect(forwarded.endsWith(`.${signature}`)).toBe(true)
+    expect(decodeJwt(forwarded)).toMatchObject({ iss: as.issuer, client_id: 'splitter' })
+    const revoked = await as.fetch(`${as.issuer}/revoke`, {
+      method: 'POST',
+      headers: {
+        authorization: basic('splitter'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `token=${encodeURIComponent(signature)}`,
+    })
+    expect(revoked.status).toBe(200)
+    expect((await call('/as/split/orders/1', signature)).status).toBe(401)
   })
 
   it('answers 503, not 401, when the authorization server refuses the gateway own credentials', async () => {

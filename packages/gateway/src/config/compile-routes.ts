@@ -169,12 +169,16 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
           csrfHeaderName: settings.tokenHandler?.csrfHeaderName ?? 'x-csrf-token',
           resolveOpaque: phantomFor(auth).resolveOpaque,
         })
-      case 'split':
-        return createSplitAuthenticator({
+      case 'split': {
+        const split = createSplitAuthenticator({
           store: deps.state.splitTokens,
           validator: validatorFor(auth.issuer, auth.audience, true),
           metrics: deps.metrics,
+          revocations: deps.state.revocations,
         })
+        cleanups.push(split.close)
+        return split.authenticate
+      }
     }
   }
 

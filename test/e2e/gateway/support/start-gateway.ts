@@ -3,6 +3,7 @@ import {
   createGateway,
   type Gateway,
   type GatewayConfigInput,
+  type GatewayState,
   loadGatewayConfig,
 } from '@gatehouse/gateway'
 import pino from 'pino'
@@ -46,6 +47,7 @@ export type ConfigTweak = (
 export async function startGatewayStack(
   tweak?: ConfigTweak,
   extraEnv: Readonly<Record<string, string>> = {},
+  state?: GatewayState,
 ): Promise<GatewayStack> {
   const pki = await createTestPki()
   const [upstream, mtlsUpstream, issuer] = await Promise.all([
@@ -225,7 +227,11 @@ export async function startGatewayStack(
   const audit = createAuditBus()
   const auditEvents: AuditEvent[] = []
   audit.subscribe({ write: (event) => void auditEvents.push(event) })
-  const gateway = createGateway(loadGatewayConfig(config, { env }), { logger, audit })
+  const gateway = createGateway(loadGatewayConfig(config, { env }), {
+    logger,
+    audit,
+    ...(state === undefined ? {} : { state }),
+  })
   const address = await gateway.listen()
   return {
     pki,
