@@ -22,23 +22,32 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const BODY_LENGTH = 43 // ceil(256 / log2(62))
 const CHECKSUM_LENGTH = 6 // 62^6 > 2^32
 
-function toBase62(value: bigint, length: number): string {
+/** Uniform random base62: bytes ≥ 248 (= 4 × 62) are dropped, so every character has p = 1/62. */
+function randomBase62(length: number): string {
   let out = ''
-  let rest = value
-  for (let i = 0; i < length; i++) {
-    out = ALPHABET.charAt(Number(rest % 62n)) + out
-    rest /= 62n
+  while (out.length < length) {
+    for (const byte of randomBytes(length + 8)) {
+      if (byte >= 248) continue
+      out += ALPHABET.charAt(byte % 62)
+      if (out.length === length) break
+    }
   }
   return out
 }
 
 function checksum(body: string): string {
-  return toBase62(BigInt(crc32(body)), CHECKSUM_LENGTH)
+  let rest = crc32(body)
+  let out = ''
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = ALPHABET.charAt(rest % 62) + out
+    rest = Math.floor(rest / 62)
+  }
+  return out
 }
 
 export function generateOpaque(kind: OpaqueKind): string {
-  const random = BigInt(`0x${randomBytes(32).toString('hex')}`)
-  const body = toBase62(random, BODY_LENGTH)
+  // 43 characters × log2(62) ≈ 256 bits of entropy.
+  const body = randomBase62(BODY_LENGTH)
   return `${OPAQUE_PREFIXES[kind]}_${body}${checksum(body)}`
 }
 
