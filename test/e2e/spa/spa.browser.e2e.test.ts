@@ -1,46 +1,36 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { request } from 'node:https'
+import { createServer, type Server } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { type RunningStack, startDevStack } from '@gatehouse/cli'
 import { buildSpaAssets } from '@gatehouse/example-spa/build'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, verifiedSpkiHash } from './chromium.js'
+import {
+  cookieHeaderFor,
+  fetchFromPage,
+  httpsRequest,
+  readStack,
+  SESSION_COOKIE,
+  type Stack,
+  scriptReachableState,
+  signIn,
+  TOKEN,
+  TOKEN_MARKER,
+  watchPage,
+} from './support.js'
 
 /**
  * The example SPA in a real browser against `gatehouse start`: Debian's Chromium signs in as a
  * demo user on the real login page, sees that user's orders through the gateway's cookie route,
  * and the test shows that no token is ever reachable from script; after logout the orders are
- * gone and the old cookies, replayed by hand, work nowhere.
+ * gone and the old cookies, replayed by hand, work nowhere. A page on another origin of the same
+ * site (another port of localhost: the browser sends it the cookies) can neither read the orders
+ * nor sign the user out.
  */
-
-/** A JWT (base64url `{"` header, a dot, payload) or a Gatehouse opaque access/refresh token or code. */
-const TOKEN = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|\bg(?:at|rt|ac)_[A-Za-z0-9]{20,}/
-/** Stricter, for places that should hold nothing token-like at all. */
-const TOKEN_MARKER = /eyJ|gat_|grt_/
-/** The token handler's cookies (`__Host-gatehouse-at`, `…-rt`, `…-id`, `…-csrf`). */
-const SESSION_COOKIE = /gatehouse-(?:at|rt|id|csrf)$/
-
-interface DevJsonView {
-  readonly issuer: string
-  readonly gatewayUrl: string
-  readonly tokenHandlerUrl?: string
-  readonly spaUrl?: string
-  readonly caCertFile: string
-  readonly users: readonly { readonly username: string; readonly password: string }[]
-}
-
-interface Stack {
-  readonly issuer: string
-  readonly spaUrl: string
-  readonly tokenHandlerUrl: string
-  readonly gatewayUrl: string
-  readonly ordersUrl: string
-  readonly ca: string
-  readonly alicePassword: string
-}
 
 let dir: string
 let running: RunningStack | undefined
@@ -57,106 +47,12 @@ function capture(): Writable {
   })
 }
 
-/** What `gatehouse start` reports, from its answer or `dev.json`; fails loudly while the SPA is not wired. */
-async function readStack(started: RunningStack): Promise<Stack> {
-  const reported = started as unknown as Record<string, unknown>
-  const devJsonFile =
-    typeof reported.devJsonFile === 'string' ? reported.devJsonFile : join(dir, 'dev.json')
-  const devJson = JSON.parse(
-    await readFile(devJsonFile, 'utf8').catch(() => 'null'),
-  ) as DevJsonView | null
-  const spaUrl = typeof reported.spaUrl === 'string' ? reported.spaUrl : devJson?.spaUrl
-  const tokenHandlerUrl =
-    typeof reported.tokenHandlerUrl === 'string'
-      ? reported.tokenHandlerUrl
-      : devJson?.tokenHandlerUrl
-  if (devJson === null || spaUrl === undefined || tokenHandlerUrl === undefined) {
-    throw new Error(
-      'gatehouse start does not serve the example SPA yet: it must start the token handler and ' +
-        'createSpaHandler from @gatehouse/example-spa, and report spaUrl and tokenHandlerUrl ' +
-        `(in its answer and in ${devJsonFile})`,
-    )
-  }
-  const alice = devJson.users.find((user) => user.username === 'alice')
-  if (alice === undefined) throw new Error('dev.json has no demo user alice')
-  const ca = await readFile(resolve(devJson.caCertFile), 'utf8')
-  const runtimeConfig = JSON.parse((await httpsRequest(`${spaUrl}/config.json`, { ca })).body)
-  return {
-    issuer: devJson.issuer,
-    spaUrl,
-    tokenHandlerUrl,
-    gatewayUrl: devJson.gatewayUrl,
-    ordersUrl: `${runtimeConfig.apiBaseUrl}${runtimeConfig.ordersPath}`,
-    ca,
-    alicePassword: alice.password,
-  }
-}
-
-interface Reply {
-  readonly status: number
-  readonly body: string
-}
-
-/** A hand-made request from outside the browser (Node, trusting the dev CA). */
-function httpsRequest(
-  url: string,
-  options: { ca: string; method?: string; headers?: Record<string, string> },
-): Promise<Reply> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      url,
-      { method: options.method ?? 'GET', ca: options.ca, agent: false, headers: options.headers },
-      (res) => {
-        let body = ''
-        res.on('data', (chunk) => {
-          body += chunk
-        })
-        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body }))
-      },
-    )
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-/** The Cookie header the browser would send to `url`, HttpOnly cookies included. */
-async function cookieHeaderFor(context: BrowserContext, url: string): Promise<string> {
-  const cookies = await context.cookies(url)
-  return cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ')
-}
-
-interface ScriptReachable {
-  readonly cookie: string
-  readonly localStorage: string
-  readonly sessionStorage: string
-}
-
-/**
- * Everything script on the page can read without a server's help. Evaluated as source text in
- * the page (this file is type-checked without the DOM library).
- */
-function scriptReachableState(page: Page): Promise<ScriptReachable> {
-  return page.evaluate(`({
-    cookie: document.cookie,
-    localStorage: JSON.stringify({ ...localStorage }),
-    sessionStorage: JSON.stringify({ ...sessionStorage }),
-  })`)
-}
-
-/** A fetch made by the page itself, with its cookies, as the SPA's own code would. */
-function fetchFromPage(page: Page, url: string): Promise<number> {
-  return page.evaluate(
-    async (target) => (await fetch(target, { credentials: 'include' })).status,
-    url,
-  )
-}
-
 beforeAll(async () => {
   // The CLI serves the SPA from examples/spa/dist/public: bundle the current sources first.
   await buildSpaAssets()
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-spa-e2e-'))
   running = await startDevStack({ dir, ports: 'free', out: capture() })
-  stack = await readStack(running)
+  stack = await readStack(running, dir)
   const hashes = await Promise.all(
     [stack.spaUrl, stack.tokenHandlerUrl, stack.gatewayUrl, stack.issuer].map((url) =>
       verifiedSpkiHash(url, stack.ca),
@@ -176,74 +72,14 @@ describe('the example SPA in Chromium', () => {
     if (browser === undefined) throw new Error('Chromium did not start')
     const context = await browser.newContext({ ignoreHTTPSErrors: false })
     const page = await context.newPage()
-    const pageProblems: string[] = []
-    // The page's calls, failures and console errors, to say why when it does not show the orders.
-    const trail: string[] = []
-    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`))
-    page.on('console', (message) => {
-      if (/Content Security Policy|TrustedHTML|TrustedScript/i.test(message.text())) {
-        pageProblems.push(`policy violation: ${message.text()}`)
-      }
-      if (message.type() === 'error') trail.push(`console: ${message.text()}`)
-    })
-    // Every answer the page gets from the token handler and the gateway, to look for tokens in.
-    const answers: Promise<string>[] = []
-    page.on('response', (response) => {
-      const url = response.url()
-      if (url.startsWith(stack.tokenHandlerUrl) || url.startsWith(stack.gatewayUrl)) {
-        answers.push(response.text().catch(() => ''))
-        const route = `${response.request().method()} ${url}`
-        trail.push(`${response.status()} ${route}`)
-      }
-    })
-    page.on('requestfailed', (request) => {
-      trail.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`)
-    })
-    const showsOrders = async () => {
-      try {
-        await expect
-          .poll(
-            async () =>
-              (await page.locator('#orders-table').count()) > 0 ||
-              ((await page.locator('#alert').textContent()) ?? '') !== '',
-            { timeout: 15_000 },
-          )
-          .toBe(true)
-      } catch {
-        throw new Error(
-          `the SPA showed neither orders nor an error; its calls:\n${trail.join('\n')}`,
-        )
-      }
-      const alert = (await page.locator('#alert').textContent()) ?? ''
-      expect(alert, `the SPA shows an error; its calls:\n${trail.join('\n')}`).toBe('')
-      return (await page.locator('#orders-table tbody th').allTextContents()).sort()
-    }
+    const watch = watchPage(page, stack)
+    await signIn(page, stack, 'alice', stack.alicePassword)
 
-    await page.goto(stack.spaUrl)
-    const signIn = page.getByRole('button', { name: 'Sign in' })
-    await signIn.waitFor({ timeout: 15_000 })
-    await signIn.click()
-
-    // The authorization server's own login page: the SPA never sees the password.
-    await page.waitForURL((url) => url.href.startsWith(stack.issuer), { timeout: 15_000 })
-    await page.locator('#username').fill('alice')
-    await page.locator('#password').fill(stack.alicePassword)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    // The consent page, if the server asks (the token handler is a first-party client).
-    const allow = page.getByRole('button', { name: 'Allow' })
-    await expect
-      .poll(async () => page.url().startsWith(stack.spaUrl) || (await allow.count()) > 0, {
-        timeout: 15_000,
-      })
-      .toBe(true)
-    if (!page.url().startsWith(stack.spaUrl)) await allow.click()
-
-    await page.waitForURL((url) => url.href.startsWith(stack.spaUrl), { timeout: 15_000 })
     await expect
       .poll(() => page.locator('#signed-in-as').textContent(), { timeout: 15_000 })
       .toContain('Alice Example')
     expect(await page.locator('#profile-customer-id').textContent()).toBe('c-1001')
-    expect(await showsOrders()).toEqual(['ord-000001', 'ord-000002'])
+    expect(await watch.showsOrders()).toEqual(['ord-000001', 'ord-000002'])
     expect(await page.locator('body').textContent()).not.toMatch(/ord-000003|ord-000004/)
     // The spent code and state left the address bar.
     expect(page.url()).toBe(`${stack.spaUrl}/`)
@@ -257,7 +93,7 @@ describe('the example SPA in Chromium', () => {
     ).toBe(false)
     expect(reachable.localStorage).toBe('{}')
     expect(reachable.sessionStorage).toBe('{}')
-    for (const body of await Promise.all(answers)) expect(body).not.toMatch(TOKEN)
+    for (const body of await Promise.all(watch.answers)) expect(body).not.toMatch(TOKEN)
     const sessionCookies = (await context.cookies()).filter((cookie) =>
       SESSION_COOKIE.test(cookie.name),
     )
@@ -280,7 +116,7 @@ describe('the example SPA in Chromium', () => {
     await context.clearCookies({ name: /gatehouse-at$/ })
     await page.getByRole('button', { name: 'Reload orders' }).click()
     await expect.poll(() => refreshes, { timeout: 15_000 }).toEqual([200])
-    expect(await showsOrders()).toEqual(['ord-000001', 'ord-000002'])
+    expect(await watch.showsOrders()).toEqual(['ord-000001', 'ord-000002'])
 
     // What a thief of the cookies would hold, and the CSRF token the page could read.
     const stolenApiCookies = await cookieHeaderFor(context, stack.ordersUrl)
@@ -330,8 +166,82 @@ describe('the example SPA in Chromium', () => {
     expect(afterRefresh.status, 'token handler refresh with the old cookies').toBe(401)
     expect(JSON.parse(afterRefresh.body)).toMatchObject({ code: 'session_expired' })
 
-    expect(pageProblems).toEqual([])
+    expect(watch.problems).toEqual([])
     expect(stackOutput, 'the stack logged a token').not.toMatch(TOKEN)
     await context.close()
   }, 120_000)
+
+  it('lets a page on another origin of the same site neither read the orders nor sign the user out', async () => {
+    if (browser === undefined) throw new Error('Chromium did not start')
+    // Another port of localhost: same site, so SameSite=Strict does not stop the browser from
+    // sending the session cookies. Origin checks and CORS have to.
+    const foreign = await listenForeignPage()
+    const context = await browser.newContext({ ignoreHTTPSErrors: false })
+    try {
+      const page = await context.newPage()
+      const watch = watchPage(page, stack)
+      await signIn(page, stack, 'alice', stack.alicePassword)
+      expect(await watch.showsOrders()).toEqual(['ord-000001', 'ord-000002'])
+
+      const cookiesBefore = await cookieHeaderFor(context, `${stack.tokenHandlerUrl}/refresh`)
+      expect(cookiesBefore).toMatch(/gatehouse-rt=/)
+
+      const attacker = await context.newPage()
+      await attacker.goto(foreign.url)
+      // Reading the orders or the session: the cookies go along, the answer stays unreadable.
+      const reads = await attacker.evaluate(
+        async ({ ordersUrl, sessionUrl }) => {
+          const read = (url: string) =>
+            fetch(url, { credentials: 'include' }).then(
+              (answer) => `read ${answer.status}`,
+              () => 'blocked',
+            )
+          return [await read(ordersUrl), await read(sessionUrl)]
+        },
+        { ordersUrl: stack.ordersUrl, sessionUrl: `${stack.tokenHandlerUrl}/session` },
+      )
+      expect(reads).toEqual(['blocked', 'blocked'])
+      // Forged state changes (no-cors: sent with the cookies, the answer never matters here).
+      await attacker.evaluate(async (tokenHandlerUrl) => {
+        for (const path of ['/logout', '/refresh', '/login/start']) {
+          await fetch(`${tokenHandlerUrl}${path}`, {
+            method: 'POST',
+            mode: 'no-cors',
+            credentials: 'include',
+            body: '{}',
+          })
+        }
+      }, stack.tokenHandlerUrl)
+      // Nothing changed: alice is still signed in with the same cookies, and her orders load.
+      expect(await cookieHeaderFor(context, `${stack.tokenHandlerUrl}/refresh`)).toBe(cookiesBefore)
+      await page.getByRole('button', { name: 'Reload orders' }).click()
+      expect(await watch.showsOrders()).toEqual(['ord-000001', 'ord-000002'])
+      expect(await cookieHeaderFor(context, `${stack.tokenHandlerUrl}/refresh`)).toBe(cookiesBefore)
+      expect(watch.problems).toEqual([])
+    } finally {
+      await context.close()
+      await foreign.close()
+    }
+  }, 120_000)
 })
+
+/** A plain page on another port of localhost, with the dev stack's own certificate. */
+async function listenForeignPage(): Promise<{ url: string; close(): Promise<void> }> {
+  const tlsDir = join(dir, 'tls')
+  const server: Server = createServer(
+    {
+      cert: await readFile(join(tlsDir, 'localhost.pem'), 'utf8'),
+      key: await readFile(join(tlsDir, 'localhost-key.pem'), 'utf8'),
+    },
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end('<!doctype html><title>another site on localhost</title><p>nothing here</p>')
+    },
+  )
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `https://localhost:${port}/`,
+    close: () => new Promise((closed) => server.close(() => closed())),
+  }
+}
