@@ -27,6 +27,7 @@ export {
   resolveSecrets,
   type SecretSources,
 } from './config/secrets.js'
+export { type ConfigWarning, configWarnings } from './config/warnings.js'
 export {
   type AccessLogger,
   type AuthorizationServer,
