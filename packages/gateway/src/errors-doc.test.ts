@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '../../..')
 const source = (file: string) => readFileSync(join(import.meta.dirname, file), 'utf8')
-const REASON = /'((?:path|request|route|block|rate|upstream|phantom|state|split|cors)\.[a-z_]+)'/g
+const REASON =
+  /'((?:path|request|route|block|rate|upstream|phantom|state|split|cors|jwt)\.[a-z_]+)'/g
 
 /** Every reason code the gateway's own errors can carry, read from the code that raises them. */
 function reasonsInCode(): Set<string> {
@@ -24,7 +25,7 @@ describe('docs/gateway.md', () => {
     const documented = new Set(
       [
         ...table.matchAll(
-          /`((?:path|request|route|block|rate|upstream|phantom|state|split|cors)\.[a-z_]+)`/g,
+          /`((?:path|request|route|block|rate|upstream|phantom|state|split|cors|jwt)\.[a-z_]+)`/g,
         ),
       ].map((match) => match[1] as string),
     )

@@ -157,6 +157,7 @@ export class GatewayInvalidToken extends InvalidToken {
       | 'phantom.jwt_presented'
       | 'split.unknown'
       | 'split.revoked'
+      | 'jwt.revoked'
       | 'split.full_jwt_presented'
       | 'split.malformed',
     message: string,

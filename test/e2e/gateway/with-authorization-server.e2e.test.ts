@@ -162,6 +162,25 @@ describe('gateway with the real authorization server', () => {
     expect((await call('/as/phantom/orders/1', jwt)).status).toBe(401)
   })
 
+  it('stops honouring a revoked JWT-format token before its exp (revocation names its jti)', async () => {
+    const jwt = await clientCredentials('internal')
+    expect((await call('/as/jwt/orders/1', jwt)).status).toBe(200)
+    const revoked = await as.fetch(`${as.issuer}/revoke`, {
+      method: 'POST',
+      headers: {
+        authorization: basic('internal'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `token=${encodeURIComponent(jwt)}`,
+    })
+    expect(revoked.status).toBe(200)
+    const res = await call('/as/jwt/orders/1', jwt)
+    expect(res.status).toBe(401)
+    expect(stack.logs.find((line) => line.requestId === res.headers['x-request-id'])?.reason).toBe(
+      'jwt.revoked',
+    )
+  })
+
   it('stops honouring a token as soon as it is revoked at the authorization server (RFC 7009)', async () => {
     const opaque = await clientCredentials('external')
     expect((await call('/as/phantom/orders/1', opaque)).status).toBe(200)

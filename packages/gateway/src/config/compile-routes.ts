@@ -159,8 +159,14 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
     switch (auth.method) {
       case 'public':
         return createPublicAuthenticator()
-      case 'jwt':
-        return createJwtAuthenticator(validatorFor(auth.issuer, auth.audience, true))
+      case 'jwt': {
+        const jwt = createJwtAuthenticator(
+          validatorFor(auth.issuer, auth.audience, true),
+          deps.state.revocations,
+        )
+        cleanups.push(jwt.close)
+        return jwt.authenticate
+      }
       case 'phantom':
         return phantomFor(auth).authenticate
       case 'cookie':

@@ -1,5 +1,8 @@
 import type { JwtValidator } from '@gatehouse/jwt'
-import { tokenLogHash } from '../../token-hash.js'
+import { LRUCache } from 'lru-cache'
+import { GatewayInvalidToken } from '../../errors.js'
+import type { RevocationEvents } from '../../state/types.js'
+import { tokenCacheKey, tokenLogHash } from '../../token-hash.js'
 import type { MatchedRequest, Principal } from '../types.js'
 import { readBearerToken } from './bearer-token.js'
 
@@ -7,11 +10,26 @@ import { readBearerToken } from './bearer-token.js'
  * `jwt`: the client sends a JWT access token, verified with `@gatehouse/jwt` against the issuer's
  * JWKS and this route's audience, through the validator's verified-token cache (a repeat token is
  * a map lookup, not a signature check). The same JWT is forwarded upstream, which verifies again.
+ * A JWT stays valid until `exp` by design, but a revocation event that names its `jti` or its
+ * hash tombstones it here, so the gateway stops honouring it at once.
  */
-export function createJwtAuthenticator(validator: JwtValidator) {
-  return async function authenticateJwt(req: MatchedRequest): Promise<Principal> {
+export function createJwtAuthenticator(validator: JwtValidator, revocations: RevocationEvents) {
+  // Bounded; a day outlives any access token the authorization server issues.
+  const revoked = new LRUCache<string, true>({ max: 100_000, ttl: 24 * 60 * 60 * 1000 })
+  const unsubscribe = revocations.subscribe(function tombstone(revocation) {
+    if (revocation.tokenId !== undefined) revoked.set(`j:${revocation.tokenId}`, true)
+    if (revocation.tokenHash !== undefined) revoked.set(`h:${revocation.tokenHash}`, true)
+  })
+  async function authenticateJwt(req: MatchedRequest): Promise<Principal> {
     const token = readBearerToken(req.headers)
     const verified = await validator.validate(token)
+    if (
+      revoked.size > 0 &&
+      ((verified.tokenId !== undefined && revoked.has(`j:${verified.tokenId}`)) ||
+        revoked.has(`h:${tokenCacheKey(token)}`))
+    ) {
+      throw new GatewayInvalidToken('jwt.revoked', 'the access token was revoked')
+    }
     return {
       subject: verified.subject,
       clientId: verified.clientId,
@@ -21,4 +39,5 @@ export function createJwtAuthenticator(validator: JwtValidator) {
       tokenHash: tokenLogHash(token),
     }
   }
+  return { authenticate: authenticateJwt, close: unsubscribe }
 }
