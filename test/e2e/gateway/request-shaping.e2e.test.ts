@@ -1,4 +1,5 @@
 import https from 'node:https'
+import tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EchoedRequest } from './support/echo-upstream.js'
 import { request } from './support/https-client.js'
@@ -108,6 +109,47 @@ describe('authorize: methods, content types, body size', () => {
     const streamed = await request(`${stack.url}/public/stream`, stack.ca)
     expect(streamed.status).toBe(200)
     expect(streamed.text.length).toBe(64 * 16_384)
+  })
+})
+
+describe('pooled upstream connections: one client body never reaches another request', () => {
+  it('drops the upstream connection of an aborted or oversized body instead of reusing it', async () => {
+    // A client announces 100 kB, sends 11 bytes that look like a request line, then vanishes.
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: Number(new URL(stack.url).port),
+      ca: stack.ca,
+      servername: 'localhost',
+    })
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()))
+    socket.write(
+      'POST /upload/aborted HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\nGET /admin ',
+    )
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    socket.destroy()
+    // Another chunked body over the limit of its route.
+    await request(`${stack.url}/orders`, stack.ca, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${writer}`,
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      },
+      body: 'x'.repeat(5_000),
+    }).catch(() => undefined)
+    const before = stack.upstream.received.length
+    const clean = await request(`${stack.url}/upload/next`, stack.ca, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'second',
+    })
+    expect(clean.status).toBe(200)
+    const echoed = clean.json<EchoedRequest>()
+    expect([echoed.method, echoed.url, echoed.body]).toEqual(['POST', '/upload/next', 'second'])
+    const seen = stack.upstream.received.slice(before)
+    expect(
+      seen.every((entry) => !entry.body.includes('GET /admin') && !entry.url.includes('admin')),
+    ).toBe(true)
   })
 })
 
