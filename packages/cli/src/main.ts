@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { AUDIT_USAGE, runAudit } from './commands/audit.js'
+import { KEYS_USAGE, keysCommand } from './commands/keys.js'
+import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js'
+import { SERVE_USAGE, serveCommand } from './commands/serve.js'
 import { startDevStack } from './commands/start.js'
 
 const HELP = `gatehouse — the Gatehouse API security platform
@@ -9,7 +12,7 @@ Usage:
   gatehouse start [--dir .gatehouse] [--ports fixed|free]
       Run the platform on this machine: a local CA and certificates, the authorization server
       (SQLite) with demo clients and users. State lives in --dir and is reused by the next start.
-${AUDIT_USAGE.replace(/^Usage:\n/, '')}  gatehouse help
+${SERVE_USAGE}${MIGRATE_USAGE}${KEYS_USAGE}${AUDIT_USAGE.replace(/^Usage:\n/, '')}  gatehouse help
       Show this help.
 `
 
@@ -49,6 +52,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'start':
         await start(rest)
         return 0
+      case 'serve':
+        return await serveCommand(rest, process.stderr)
+      case 'migrate':
+        return await migrateCommand(rest, { stdout: process.stdout, stderr: process.stderr })
+      case 'keys':
+        return await keysCommand(rest, { stdout: process.stdout, stderr: process.stderr })
       case 'audit':
         return await runAudit(rest, { stdout: process.stdout, stderr: process.stderr })
       case undefined:
