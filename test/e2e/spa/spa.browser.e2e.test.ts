@@ -52,7 +52,7 @@ beforeAll(async () => {
   await buildSpaAssets()
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-spa-e2e-'))
   running = await startDevStack({ dir, ports: 'free', out: capture() })
-  stack = await readStack(running, dir)
+  stack = await readStack(running)
   const hashes = await Promise.all(
     [stack.spaUrl, stack.tokenHandlerUrl, stack.gatewayUrl, stack.issuer].map((url) =>
       verifiedSpkiHash(url, stack.ca),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { request } from 'node:https'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { RunningStack } from '@gatehouse/cli'
 import type { BrowserContext, Page } from 'playwright-core'
 import { expect } from 'vitest'
@@ -12,11 +12,12 @@ export const TOKEN_MARKER = /eyJ|gat_|grt_/
 /** The token handler's cookies (`__Host-gatehouse-at`, `…-rt`, `…-id`, `…-csrf`). */
 export const SESSION_COOKIE = /gatehouse-(?:at|rt|id|csrf)$/
 
+/** The part of `dev.json` (issue 6's contract) this test reads. */
 interface DevJsonView {
   readonly issuer: string
   readonly gatewayUrl: string
-  readonly tokenHandlerUrl?: string
-  readonly spaUrl?: string
+  readonly tokenHandlerUrl: string
+  readonly spaUrl: string
   readonly caCertFile: string
   readonly users: readonly { readonly username: string; readonly password: string }[]
 }
@@ -31,35 +32,29 @@ export interface Stack {
   readonly alicePassword: string
 }
 
-/** What `gatehouse start` reports, from its answer or `dev.json`; fails loudly while the SPA is not wired. */
-export async function readStack(started: RunningStack, dir: string): Promise<Stack> {
-  const reported = started as unknown as Record<string, unknown>
-  const devJsonFile =
-    typeof reported.devJsonFile === 'string' ? reported.devJsonFile : join(dir, 'dev.json')
-  const devJson = JSON.parse(
-    await readFile(devJsonFile, 'utf8').catch(() => 'null'),
-  ) as DevJsonView | null
-  const spaUrl = typeof reported.spaUrl === 'string' ? reported.spaUrl : devJson?.spaUrl
-  const tokenHandlerUrl =
-    typeof reported.tokenHandlerUrl === 'string'
-      ? reported.tokenHandlerUrl
-      : devJson?.tokenHandlerUrl
-  if (devJson === null || spaUrl === undefined || tokenHandlerUrl === undefined) {
-    throw new Error(
-      'gatehouse start does not serve the example SPA yet: it must start the token handler and ' +
-        'createSpaHandler from @gatehouse/example-spa, and report spaUrl and tokenHandlerUrl ' +
-        `(in its answer and in ${devJsonFile})`,
-    )
-  }
+/**
+ * What `gatehouse start` reports: its answer, and `dev.json` (which must agree with it) for the
+ * demo password and the CA; the orders route from the SPA's own `/config.json`.
+ */
+export async function readStack(started: RunningStack): Promise<Stack> {
+  const devJson = JSON.parse(await readFile(started.devJsonFile, 'utf8')) as DevJsonView
+  expect(devJson).toMatchObject({
+    issuer: started.issuer,
+    gatewayUrl: started.gatewayUrl,
+    tokenHandlerUrl: started.tokenHandlerUrl,
+    spaUrl: started.spaUrl,
+  })
   const alice = devJson.users.find((user) => user.username === 'alice')
   if (alice === undefined) throw new Error('dev.json has no demo user alice')
   const ca = await readFile(resolve(devJson.caCertFile), 'utf8')
-  const runtimeConfig = JSON.parse((await httpsRequest(`${spaUrl}/config.json`, { ca })).body)
+  const runtimeConfig = JSON.parse(
+    (await httpsRequest(`${started.spaUrl}/config.json`, { ca })).body,
+  )
   return {
-    issuer: devJson.issuer,
-    spaUrl,
-    tokenHandlerUrl,
-    gatewayUrl: devJson.gatewayUrl,
+    issuer: started.issuer,
+    spaUrl: started.spaUrl,
+    tokenHandlerUrl: started.tokenHandlerUrl,
+    gatewayUrl: started.gatewayUrl,
     ordersUrl: `${runtimeConfig.apiBaseUrl}${runtimeConfig.ordersPath}`,
     ca,
     alicePassword: alice.password,
