@@ -78,6 +78,15 @@ export const AuthorizationServerConfigSchema = z.strictObject({
       maxParameterLength: z.number().int().min(64).max(65_536).default(4_096),
     })
     .prefault({}),
+  introspection: z
+    .strictObject({
+      /**
+       * The clients (gateways, APIs) that may introspect tokens issued to other clients. Absent:
+       * every confidential client may. Any client may always introspect its own tokens.
+       */
+      allowedClients: z.array(z.string().min(1)).optional(),
+    })
+    .prefault({}),
   sweepIntervalSeconds: seconds(10, 86_400, 300),
 })
 

@@ -5,8 +5,15 @@ import { configWarnings } from './warnings.js'
 const base = { issuer: 'https://as.example', keys: { encryptionKey: { env: 'K' } } }
 
 describe('configuration warnings', () => {
-  it('has none for the defaults', () => {
-    expect(configWarnings(parseAuthorizationServerConfig(base))).toEqual([])
+  it('has only the open-introspection one for the defaults', () => {
+    expect(
+      configWarnings(parseAuthorizationServerConfig(base)).map((warning) => warning.code),
+    ).toEqual(['AS_W008'])
+    const closed = parseAuthorizationServerConfig({
+      ...base,
+      introspection: { allowedClients: ['gateway'] },
+    })
+    expect(configWarnings(closed)).toEqual([])
   })
 
   it('names every weak-but-allowed setting with a stable code', () => {
@@ -20,6 +27,7 @@ describe('configuration warnings', () => {
       },
       tokens: { accessTokenTtlSeconds: 7_200, refreshTokenTtlSeconds: 180 * 86_400 },
       login: { maxFailedAttempts: 50, sessionTtlSeconds: 7 * 86_400 },
+      introspection: { allowedClients: ['gateway'] },
     })
     expect(configWarnings(config).map((warning) => [warning.code, warning.setting])).toEqual([
       ['AS_W001', 'keys.algorithm'],

@@ -38,6 +38,13 @@ export function configWarnings(config: AuthorizationServerConfig): ConfigWarning
       'more than 10 failed logins are allowed before the lock',
     )
   }
+  if (config.introspection.allowedClients === undefined) {
+    warn(
+      'AS_W008',
+      'introspection.allowedClients',
+      'every confidential client may introspect the access tokens of other clients',
+    )
+  }
   if (config.login.sessionTtlSeconds > 86_400) {
     warn('AS_W007', 'login.sessionTtlSeconds', 'login sessions live longer than a day')
   }

@@ -235,6 +235,35 @@ describe('discovery and JWKS', () => {
   })
 })
 
+describe('introspection restricted to allowed callers', () => {
+  it("shows other clients' tokens only to the configured callers, and a client's own tokens always", async () => {
+    const closed = await startTestServer({ introspection: { allowedClients: ['gateway'] } })
+    const secrets = {
+      svc: (await closed.createClient({ clientId: 'svc' })) as string,
+      gateway: (await closed.createClient({ clientId: 'gateway' })) as string,
+      partner: (await closed.createClient({ clientId: 'partner' })) as string,
+    }
+    const issued = await closed.post(
+      '/token',
+      { grant_type: 'client_credentials' },
+      { authorization: basic('svc', secrets.svc) },
+    )
+    const token = ((await issued.json()) as { access_token: string }).access_token
+    const introspectAs = async (clientId: keyof typeof secrets) =>
+      (await (
+        await closed.post(
+          '/introspect',
+          { token },
+          { authorization: basic(clientId, secrets[clientId]) },
+        )
+      ).json()) as { active: boolean }
+    expect((await introspectAs('gateway')).active).toBe(true)
+    expect((await introspectAs('svc')).active).toBe(true)
+    expect(await introspectAs('partner')).toEqual({ active: false })
+    await closed.close()
+  })
+})
+
 describe('revocation when the event bus is down', () => {
   it('still revokes and answers 200, reporting the bus failure', async () => {
     const errors: unknown[] = []

@@ -67,10 +67,15 @@ export function createIntrospectionEndpoint(
     if (token === undefined)
       throw new InvalidRequest('token is required', 'introspect.missing_token')
     const record = await findToken(ctx, token)
-    // A refresh token concerns only its own client: to anyone else it is foreign, so inactive.
+    // A refresh token concerns only its own client; access tokens of other clients are visible
+    // only to the callers the configuration allows. To anyone else a token is foreign: inactive.
+    const own = record !== null && record.clientId === client.clientId
+    const allowed = ctx.config.introspection.allowedClients
     const active =
       isActive(record, ctx.now()) &&
-      (record.kind === 'access_token' || record.clientId === client.clientId)
+      (own ||
+        (record.kind === 'access_token' &&
+          (allowed === undefined || allowed.includes(client.clientId))))
     const accept = (rc.req.headers.accept ?? '').toLowerCase()
     if (accept.includes('application/token-introspection+jwt')) {
       const body = active ? introspectionResponse(record) : INACTIVE
