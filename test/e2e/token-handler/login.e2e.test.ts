@@ -204,5 +204,10 @@ describe('refresh and logout against the real authorization server', () => {
     const refresh = await spa.send('POST', '/refresh', { csrf, cookie: oldCookies })
     expect([refresh.status, refresh.body.code]).toEqual([401, 'session_expired'])
     expect(await userinfoStatus(accessToken)).toBe(401)
+    // The sealed session cookie still opens, but the session it marks has ended: no user shown.
+    const session = await spa.send('GET', '/session', { cookie: oldCookies })
+    expect(session.status).toBe(200)
+    expect(session.body.isLoggedIn).toBe(false)
+    expect(session.body.claims).toBeUndefined()
   })
 })

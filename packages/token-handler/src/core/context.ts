@@ -1,6 +1,7 @@
 import type { AuditBus } from '@gatehouse/audit'
 import type { AuthorizationServerClient } from './authorization-server-client.js'
 import type { CookieJar } from './cookies.js'
+import type { EndedSessions } from './ended-sessions.js'
 
 /** What the core flows share; built once by `createTokenHandler`. */
 export interface TokenHandlerContext {
@@ -9,6 +10,8 @@ export interface TokenHandlerContext {
   readonly settings: TokenHandlerSettings
   readonly now: () => number
   readonly audit: AuditBus | undefined
+  /** Sessions ended by logout: their replayed cookies no longer show a logged-in user. */
+  readonly endedSessions: EndedSessions
 }
 
 export interface TokenHandlerSettings {

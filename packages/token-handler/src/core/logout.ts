@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi'
 import { InvalidCookie } from '../errors.js'
 import type { TokenHandlerContext } from './context.js'
 import type { CookieKind } from './cookies.js'
+import { sessionState } from './session.js'
 
 /**
  * Logout: revoke the refresh token and the access token (RFC 7009; the server publishes the
@@ -26,6 +27,10 @@ export async function logout(
   const refreshToken = openQuietly(context, cookieHeader, 'refresh')
   const accessToken = openQuietly(context, cookieHeader, 'access')
   const idToken = openQuietly(context, cookieHeader, 'id')
+  const session = sessionState(context, cookieHeader)
+  if (idToken !== undefined && session.isLoggedIn) {
+    context.endedSessions.end(idToken, session.sessionExpiresAt)
+  }
   const server = context.authorizationServer
   let metadata: oauth.AuthorizationServer | undefined
   try {

@@ -48,7 +48,7 @@ export function sessionState(
   cookieHeader: string | undefined,
 ): SessionState {
   const id = openQuietly(context, cookieHeader, 'id')
-  if (id === undefined) return { isLoggedIn: false }
+  if (id === undefined || context.endedSessions.hasEnded(id.value)) return { isLoggedIn: false }
   const csrf = openQuietly(context, cookieHeader, 'csrf')
   return {
     isLoggedIn: true,

@@ -12,6 +12,7 @@ import type { TokenHandlerContext } from '../core/context.js'
 import { createCookieSealer } from '../core/cookie-crypto.js'
 import { createCookieJar } from '../core/cookies.js'
 import { checkCsrf, checkOrigin } from '../core/csrf.js'
+import { createEndedSessions } from '../core/ended-sessions.js'
 import { endLogin, startLogin } from '../core/login.js'
 import { logout } from '../core/logout.js'
 import { createRefreshCoordinator, refreshSession } from '../core/refresh.js'
@@ -90,6 +91,7 @@ export function createTokenHandler(
     }) as unknown as Promise<Response>
 
   const context: TokenHandlerContext = {
+    endedSessions: createEndedSessions(config.refresh.maxSessions, now),
     authorizationServer: createAuthorizationServerClient({
       issuer: new URL(config.authorizationServer.issuer),
       clientId: config.client.id,
