@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { readCookie } from './cookies.js'
 
 /** Far above any honest parse of these sizes; a runaway parse would blow through it. */
-const GENEROUS_MS = 200
+const GENEROUS_MS = 500
 const NAME = '__Host-gatehouse-session'
 const PIECE = fc.oneof(
   fc.constantFrom(

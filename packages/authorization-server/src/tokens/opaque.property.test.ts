@@ -10,7 +10,7 @@ import {
 } from './opaque.js'
 
 /** Far above any honest check of these sizes; a runaway pattern would blow through it. */
-const GENEROUS_MS = 200
+const GENEROUS_MS = 500
 const KINDS = Object.keys(OPAQUE_PREFIXES) as OpaqueKind[]
 const KIND = fc.constantFrom(...KINDS)
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
