@@ -5,13 +5,16 @@ import { KEYS_USAGE, keysCommand } from './commands/keys.js'
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js'
 import { SERVE_USAGE, serveCommand } from './commands/serve.js'
 import { startDevStack } from './commands/start.js'
+import { startDistributedDevStack } from './dev-stack/distributed.js'
 
 const HELP = `gatehouse — the Gatehouse API security platform
 
 Usage:
-  gatehouse start [--dir .gatehouse] [--ports fixed|free]
+  gatehouse start [--dir .gatehouse] [--ports fixed|free] [--distributed]
       Run the platform on this machine: a local CA and certificates, the authorization server
       (SQLite) with demo clients and users. State lives in --dir and is reused by the next start.
+      --distributed: two authorization servers (PostgreSQL, GATEHOUSE_POSTGRES_URL) and two
+      gateways (Redis, GATEHOUSE_REDIS_URL), each pair behind a round-robin front; no SPA.
 ${SERVE_USAGE}${MIGRATE_USAGE}${KEYS_USAGE}${AUDIT_USAGE.replace(/^Usage:\n/, '')}  gatehouse help
       Show this help.
 `
@@ -24,13 +27,16 @@ async function start(args: string[]): Promise<void> {
     options: {
       dir: { type: 'string', default: '.gatehouse' },
       ports: { type: 'string', default: 'fixed' },
+      distributed: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
   })
   if (values.ports !== 'fixed' && values.ports !== 'free')
     throw new UsageError('--ports must be "fixed" or "free"')
-  const stack = await startDevStack({ dir: values.dir, ports: values.ports })
+  const stack = values.distributed
+    ? await startDistributedDevStack({ dir: values.dir, ports: values.ports })
+    : await startDevStack({ dir: values.dir, ports: values.ports })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
