@@ -147,6 +147,18 @@ describe('POST /token end to end with random bodies (properties)', () => {
   )
   const BODY = fc.oneof(
     RAW_FORM,
+    // Well-formed requests with hostile extras, so the grant code paths run too.
+    fc
+      .tuple(
+        fc.constantFrom(
+          'client_credentials',
+          'refresh_token',
+          'authorization_code',
+          'urn:ietf:params:oauth:grant-type:token-exchange',
+        ),
+        fc.array(fc.tuple(NAME, PRINTABLE), { maxLength: 3 }),
+      )
+      .map(([grant, extra]) => new URLSearchParams([['grant_type', grant], ...extra]).toString()),
     fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
     fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
   )
@@ -176,6 +188,37 @@ describe('POST /token end to end with random bodies (properties)', () => {
               expect(typeof json.error_description).toBe('string')
               expect(json.error_description).not.toContain(secret)
             }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  /** RFC 7662, RFC 7009 and RFC 9126 errors are RFC 6749 §5.2 codes, plus unsupported_token_type. */
+  const ENDPOINT_ERRORS = [...TOKEN_ERRORS, 'unsupported_token_type', 'invalid_request_uri']
+
+  it('answers any body at /introspect, /revoke and /par with its success shape or an OAuth error JSON, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/introspect', '/revoke', '/par'),
+        BODY,
+        CONTENT_TYPE,
+        AUTHORIZATION,
+        async (path, body, contentType, authorization) => {
+          const headers: Record<string, string> = { 'content-type': contentType }
+          if (authorization !== undefined) {
+            headers.authorization = authorization === 'valid' ? basic('svc', secret) : authorization
+          }
+          const response = await fetch(`${as.url}${path}`, { method: 'POST', headers, body })
+          const text = await response.text()
+          expect(response.status).toBeLessThan(500)
+          expect(text).not.toMatch(STACK_TRACE)
+          expect(text).not.toContain(secret)
+          if (response.status >= 400) {
+            expect(ENDPOINT_ERRORS).toContain((JSON.parse(text) as Record<string, unknown>).error)
+          } else if (path === '/introspect') {
+            expect(JSON.parse(text)).toHaveProperty('active')
           }
         },
       ),
