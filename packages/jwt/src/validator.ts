@@ -1,12 +1,20 @@
-import { type JWTVerifyOptions, errors as jose, jwtVerify } from 'jose'
+import {
+  type CryptoKey,
+  type JWTHeaderParameters,
+  type JWTVerifyOptions,
+  errors as jose,
+  jwtVerify,
+} from 'jose'
 import {
   AlgorithmNotAllowed,
   AudienceMismatch,
+  BearerError,
   InvalidClaim,
   InvalidSignature,
   IssuedInFuture,
   IssuerMismatch,
   KeyAlgorithmMismatch,
+  KeySetUnavailable,
   MalformedToken,
   MissingClaim,
   TokenExpired,
@@ -119,30 +127,56 @@ export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
       : { maxTokenAge: options.maxTokenAgeSeconds }),
   }
 
-  // The header's alg is checked against this same list (and against its key's binding) before
-  // jose runs, so one options object serves every token; only an injected clock needs a copy.
+  // jose checks the header's alg against this same list, and `checkHeader` against the key's
+  // binding, so one options object serves every token; only an injected clock needs a copy.
   const constantOptions: JWTVerifyOptions = { ...verifyOptions, algorithms: [...algorithms] }
   const optionsAt =
     options.now === undefined
       ? () => constantOptions
       : (nowMs: number): JWTVerifyOptions => ({ ...constantOptions, currentDate: new Date(nowMs) })
 
-  async function verify(token: string, nowMs: number): Promise<VerifiedToken> {
-    const header = readHeader(token)
+  /**
+   * jose parses the header once and hands it to this resolver, where Gatehouse's own header
+   * checks run before any key is chosen. Most tokens name a key that is already imported: it is
+   * returned without another await.
+   */
+  function resolveKey(header: JwtHeader): CryptoKey | Promise<CryptoKey> {
     checkHeader(header)
-    // Most tokens name a key that is already imported: take it without another await.
-    const key = keySet.getKeySync?.(header) ?? (await keySet.getKey(header))
+    return keySet.getKeySync?.(header) ?? keySet.getKey(header)
+  }
+
+  async function verify(token: string, nowMs: number): Promise<VerifiedToken> {
+    let header: JwtHeader
     let claims: AccessTokenClaims
     try {
-      const result = await jwtVerify<AccessTokenClaims>(token, key, optionsAt(nowMs))
+      const result = await jwtVerify<AccessTokenClaims>(
+        token,
+        resolveKey as (header: JWTHeaderParameters) => Promise<CryptoKey>,
+        optionsAt(nowMs),
+      )
+      header = result.protectedHeader as JwtHeader
       claims = result.payload as AccessTokenClaims
     } catch (error) {
-      throw fromJose(error)
+      throw classify(error, token)
     }
     // jose checks iat only against maxTokenAge; RFC 8725 §3.10 wants iat sanity-checked too.
     if (claims.iat !== undefined && claims.iat > nowMs / 1000 + tolerance)
       throw new IssuedInFuture()
     return toVerifiedToken(header, claims)
+  }
+
+  /**
+   * The error path only: jose refuses some headers (none/HS* algorithms, crit, b64) before the
+   * resolver runs, with errors that do not say which rule failed. Reading the header again here
+   * gives each refusal its own typed error, in the same order the resolver checks them.
+   */
+  function classify(error: unknown, token: string): ValidationError {
+    // Thrown by the resolver (checkHeader, the key set): already typed.
+    if (error instanceof BearerError || error instanceof KeySetUnavailable)
+      return error as ValidationError
+    const header = readHeader(token)
+    checkHeader(header)
+    return fromJose(error)
   }
 
   function checkHeader(header: JwtHeader): void {
