@@ -34,6 +34,7 @@ const PREFIX = fc.constantFrom(
   '/v1/things/',
   '/',
   '/nothing-here/',
+  '/upload/',
 )
 const PIECE = fc.oneof(
   fc.constantFrom(
@@ -74,11 +75,21 @@ const HEADER = fc.oneof(
     `X-Real-IP: ${SPOOF}`,
     'Cookie: __Host-gatehouse-at=garbage',
     'Content-Type: application/json',
+    'Content-Type: text/plain',
+    'Content-Type: application/x-www-form-urlencoded',
     'Expect: 100-continue',
   ),
   fc
     .tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/), PRINTABLE)
     .map(([name, value]) => `${name}: ${value}`),
+)
+
+const BODY = fc.oneof(
+  fc.constant(''),
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
+  fc.constant(`{"access_token":"x","pad":"${'a'.repeat(3_000)}"}`),
 )
 
 function headerPart(lines: readonly string[]): string {
@@ -104,12 +115,13 @@ describe('random requests through the gateway (properties)', () => {
         METHOD,
         PATH,
         fc.array(HEADER, { maxLength: 5 }),
-        async (method, path, headers) => {
+        BODY,
+        async (method, path, headers, body) => {
           const before = stack.upstream.received.length
           const answer = await sendRaw(
             stack.port,
             stack.ca,
-            `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${headerPart(headers)}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+            `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${headerPart(headers)}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
           )
           const statuses = statusLines(answer)
           expect(statuses.length).toBeGreaterThan(0)
