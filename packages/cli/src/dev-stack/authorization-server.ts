@@ -42,6 +42,8 @@ export async function startDevAuthorizationServer(
     issuer,
     keys: { encryptionKey: { env: KEY_ENV } },
     scopes: DEMO_SCOPES,
+    // Only the gateway introspects other clients' tokens (any client may introspect its own).
+    introspection: { allowedClients: ['gatehouse-gateway'] },
   })
   const secrets = resolveSecrets(config, { env: { [KEY_ENV]: workspace.secrets.keyEncryptionKey } })
   const store = createSqliteStore({ path: join(workspace.dataDir, 'authorization-server.db') })
