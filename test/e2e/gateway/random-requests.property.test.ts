@@ -78,6 +78,10 @@ const HEADER = fc.oneof(
     'Content-Type: text/plain',
     'Content-Type: application/x-www-form-urlencoded',
     'Expect: 100-continue',
+    // obs-text (RFC 9110 §5.5): bytes above 0x7F that parsers must survive.
+    'Authorization: Bearer caf\u00e9',
+    'X-Custom: \u00ff\u00fe\u0080',
+    'Cookie: a=\u00e9; __Host-gatehouse-at=\u00e9',
   ),
   fc
     .tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/), PRINTABLE)
