@@ -11,8 +11,8 @@ import {
 import { createGateway, createRedisState, loadGatewayConfig } from '@gatehouse/gateway'
 import pino from 'pino'
 import { startRoundRobinFront } from '../runtime/round-robin-front.js'
-import { openAuthorizationServerState, type ResolvedState } from '../runtime/state.js'
-import { openStore, type ResolvedStore } from '../runtime/store.js'
+import { describeState, openAuthorizationServerState, resolveState } from '../runtime/state.js'
+import { describeStore, openStore, resolveStore } from '../runtime/store.js'
 import { DEMO_SCOPES, ECHO_AUDIENCE } from './demo.js'
 import { echoHandler } from './echo-upstream.js'
 import { listenHttps, listenLater } from './listen.js'
@@ -33,9 +33,9 @@ const GATEWAY_CLIENT = 'distributed-gateway'
 export interface DistributedStartOptions {
   readonly dir: string
   readonly ports: 'fixed' | 'free'
-  /** Default: GATEHOUSE_POSTGRES_URL, else the local server. */
+  /** Default: GATEHOUSE_POSTGRES_URL, else the local server; `?schema=` overrides gatehouse_dev. */
   readonly postgresUrl?: string
-  /** Default: GATEHOUSE_REDIS_URL, else the local server. */
+  /** Default: GATEHOUSE_REDIS_URL, else the local server; `?prefix=` overrides gatehouse-dev:. */
   readonly redisUrl?: string
   readonly out?: NodeJS.WritableStream
 }
@@ -67,8 +67,14 @@ export async function startDistributedDevStack(
   const postgresUrl =
     options.postgresUrl ?? process.env.GATEHOUSE_POSTGRES_URL ?? DEFAULT_POSTGRES_URL
   const redisUrl = options.redisUrl ?? process.env.GATEHOUSE_REDIS_URL ?? DEFAULT_REDIS_URL
-  const storeSettings: ResolvedStore = { driver: 'postgres', url: postgresUrl, schema: DEV_SCHEMA }
-  const stateSettings: ResolvedState = { driver: 'redis', url: redisUrl, keyPrefix: DEV_KEY_PREFIX }
+  const storeSettings = resolveStore(
+    { driver: 'postgres', url: { env: 'URL' } },
+    { env: { URL: withDefaultParameter(postgresUrl, 'schema', DEV_SCHEMA) }, baseDir: '.' },
+  )
+  const stateSettings = resolveState(
+    { driver: 'redis', url: { env: 'URL' } },
+    { env: { URL: withDefaultParameter(redisUrl, 'prefix', DEV_KEY_PREFIX) }, baseDir: '.' },
+  )
   let workspace = await openDevWorkspace(options.dir)
   const tls = await loadDevTls(workspace.tlsDir)
   const serverTls = { cert: tls.server.cert, key: tls.server.key }
@@ -116,6 +122,10 @@ export async function startDistributedDevStack(
         logger: log,
         ...(shared.revocations === undefined ? {} : { revocations: shared.revocations }),
         ...(shared.splitTokens === undefined ? {} : { splitTokens: shared.splitTokens }),
+      }).catch((error: unknown) => {
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)} (the signing keys in the PostgreSQL schema are encrypted with the key in ${workspace.root}/secrets.json: if that folder was removed, drop the schema too)`,
+        )
       })
       closers.push(() => server.close())
       listener.install(server.handler)
@@ -139,8 +149,8 @@ export async function startDistributedDevStack(
         output.stream(`gateway-${index}`),
       )
       const state = await createRedisState({
-        url: redisUrl,
-        keyPrefix: DEV_KEY_PREFIX,
+        url: stateSettings.driver === 'redis' ? stateSettings.url : redisUrl,
+        keyPrefix: stateSettings.driver === 'redis' ? stateSettings.keyPrefix : DEV_KEY_PREFIX,
         logger: log,
         phantomEntryKey,
       })
@@ -191,8 +201,8 @@ export async function startDistributedDevStack(
         ),
         `  gateways               ${gatewayUrl}  (round-robin front)`,
         ...gatewayUrls.map((url) => `                         ${url}`),
-        `  store                  PostgreSQL, schema ${DEV_SCHEMA}`,
-        `  shared state           Redis, key prefix ${DEV_KEY_PREFIX}`,
+        `  store                  ${describeStore(storeSettings)}`,
+        `  shared state           ${describeState(stateSettings)}`,
         `  local CA certificate   ${caFile}`,
         `  demo client            ${DISTRIBUTED_PARTNER}  secret ${partnerSecret}`,
         '',
@@ -220,6 +230,18 @@ export async function startDistributedDevStack(
     await closeAll()
     throw error
   }
+}
+
+/** The URL with `name=value` added unless it names its own (`?schema=…`, `?prefix=…`). */
+function withDefaultParameter(raw: string, name: string, value: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return raw // resolveStore / resolveState report it
+  }
+  if (!url.searchParams.has(name)) url.searchParams.set(name, value)
+  return url.toString()
 }
 
 /** The demo partner and the gateways' introspection client, made once in the PostgreSQL schema. */
