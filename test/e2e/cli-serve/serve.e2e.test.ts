@@ -32,7 +32,10 @@ const env = {
   GH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   GH_PARTNER_SECRET: `partner-${randomBytes(16).toString('hex')}`,
   GH_GATEWAY_SECRET: `gateway-${randomBytes(16).toString('hex')}`,
+  GH_BFF_SECRET: `bff-${randomBytes(16).toString('hex')}`,
+  GH_COOKIE_KEY: randomBytes(32).toString('base64'),
 }
+const SPA_ORIGIN = 'https://spa.gatehouse.test'
 
 function rootConfig(extraRoutes = ''): string {
   return `authorizationServer:
@@ -50,6 +53,21 @@ clients:
   - clientId: gateway
     name: Gateway
     clientSecret: { env: GH_GATEWAY_SECRET }
+  - clientId: spa-bff
+    name: SPA backend for frontend
+    clientSecret: { env: GH_BFF_SECRET }
+    grantTypes: [authorization_code, refresh_token]
+    redirectUris: [${SPA_ORIGIN}/callback]
+    scopes: [openid, echo]
+    audiences: [${AUDIENCE}]
+tokenHandler:
+  authorizationServer: { issuer: ${issuer} }
+  client: { id: spa-bff, authentication: { method: client_secret_basic, secret: { env: GH_BFF_SECRET } } }
+  redirectUri: ${SPA_ORIGIN}/callback
+  scope: openid echo
+  authorizationParameters: { resource: ${AUDIENCE} }
+  allowedOrigins: [${SPA_ORIGIN}]
+  cookies: { keys: [{ id: k1, key: { env: GH_COOKIE_KEY } }], currentKeyId: k1 }
 gateway:
   listen:
     port: 0
@@ -247,6 +265,46 @@ describe('gatehouse serve', () => {
       'authorizationServer.keys.encryptionKey: environment variable GH_KEY_ENCRYPTION_KEY is not set',
     )
     expect(serverWithout.output).not.toContain(env.GH_PARTNER_SECRET)
+  })
+
+  it('serves the token handler, which starts a login at the authorization server it trusts through --ca', async () => {
+    const tokenHandler = startCli(
+      [
+        'serve',
+        'token-handler',
+        '--config',
+        configFile,
+        '--port',
+        '0',
+        '--ca',
+        join(dir, 'ca.pem'),
+        ...tlsArgs(),
+      ],
+      { env },
+    )
+    try {
+      const url = (
+        await tokenHandler.waitFor(/"url":"(https:\/\/[^"]+)"[^\n]*"msg":"token handler listening"/)
+      )[1]
+      const started = await request(`${url}/login/start`, pki.ca.cert, {
+        method: 'POST',
+        headers: { origin: SPA_ORIGIN },
+      })
+      expect(started.status, `${started.text} ${tokenHandler.output()}`).toBe(200)
+      const authorizationUrl = new URL(
+        started.json<{ authorizationUrl: string }>().authorizationUrl,
+      )
+      expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(`${issuer}/authorize`)
+      expect(authorizationUrl.searchParams.get('client_id')).toBe('spa-bff')
+      // Another origin gets nothing.
+      const foreign = await request(`${url}/login/start`, pki.ca.cert, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example' },
+      })
+      expect(foreign.status).toBe(403)
+    } finally {
+      expect(await tokenHandler.stop()).toBe(0)
+    }
   })
 
   it('runs gateway workers (memory state owned by the primary) and stops them on SIGTERM', async () => {
