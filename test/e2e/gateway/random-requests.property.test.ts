@@ -61,7 +61,10 @@ const PIECE = fc.oneof(
 const PATH = fc
   .tuple(PREFIX, fc.array(PIECE, { maxLength: 6 }))
   .map(([prefix, pieces]) => `${prefix}${pieces.join('')}`)
-const METHOD = fc.constantFrom('GET', 'POST', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'get', 'BREW')
+const METHOD = fc.oneof(
+  { arbitrary: fc.constant('GET'), weight: 4 },
+  fc.constantFrom('POST', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'get', 'BREW'),
+)
 const HEADER = fc.oneof(
   fc.constantFrom(
     'Authorization: Bearer VALID',
@@ -89,7 +92,7 @@ const HEADER = fc.oneof(
 )
 
 const BODY = fc.oneof(
-  fc.constant(''),
+  { arbitrary: fc.constant(''), weight: 4 },
   fc.string({ maxLength: 300 }),
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
