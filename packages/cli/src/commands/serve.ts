@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
@@ -89,7 +90,13 @@ export async function runServe(args: string[]): Promise<{ close(): Promise<void>
       () => process.exit(1),
     )
   }
-  process.on('SIGINT', () => stop('SIGINT'))
+  if (cluster.isWorker) {
+    // Ctrl-C reaches the whole process group: a worker leaves stopping to the primary (which
+    // sends SIGTERM), or the primary would see it exit and start a replacement.
+    process.on('SIGINT', () => undefined)
+  } else {
+    process.on('SIGINT', () => stop('SIGINT'))
+  }
   process.on('SIGTERM', () => stop('SIGTERM'))
   return running
 }

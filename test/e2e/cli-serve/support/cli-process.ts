@@ -22,16 +22,24 @@ export interface CliProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** As Ctrl-C in a terminal: the signal to the whole process group (started with `detached`). */
+  stopGroup(signal?: NodeJS.Signals): Promise<number | null>
 }
 
 export function startCli(
   args: readonly string[],
-  options: { readonly env?: Record<string, string>; readonly cwd?: string } = {},
+  options: {
+    readonly env?: Record<string, string>
+    readonly cwd?: string
+    /** Its own process group, for `stopGroup`. */
+    readonly detached?: boolean
+  } = {},
 ): CliProcess {
   const child = spawn(process.execPath, [cli, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   })
   let output = ''
   child.stdout?.on('data', (chunk) => {
@@ -62,6 +70,11 @@ export function startCli(
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    },
+    async stopGroup(signal = 'SIGINT') {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+        process.kill(-child.pid, signal)
       return exited
     },
   }
