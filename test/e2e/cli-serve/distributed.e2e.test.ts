@@ -18,7 +18,11 @@ import {
   postgresUrl,
   redisUrl,
 } from '../distributed/support/services.js'
-import { type EchoUpstream, startEchoUpstream } from '../gateway/support/echo-upstream.js'
+import {
+  type EchoedRequest,
+  type EchoUpstream,
+  startEchoUpstream,
+} from '../gateway/support/echo-upstream.js'
 import { request } from '../gateway/support/https-client.js'
 import { createTestPki, type TestPki } from '../gateway/support/pki.js'
 import { type CliProcess, requireBuiltCli, runCli, startCli } from './support/cli-process.js'
@@ -101,6 +105,7 @@ state: { driver: redis, url: { env: GH_REDIS_URL } }
 clients:
   - { clientId: partner, name: Partner, clientSecret: { env: GH_PARTNER_SECRET }, scopes: [echo], audiences: ['${AUDIENCE}'] }
   - { clientId: gateway, name: Gateway, clientSecret: { env: GH_GATEWAY_SECRET } }
+  - { clientId: splitter, name: Splitter, tokenFormat: split, clientSecret: { env: GH_PARTNER_SECRET }, scopes: [echo], audiences: ['${AUDIENCE}'] }
 gateway:
   listen:
     port: ${gatewayPort}
@@ -118,6 +123,11 @@ gateway:
       match: { path: /phantom/**, methods: [GET] }
       upstream: echo
       auth: { method: phantom, issuer: main, audience: '${AUDIENCE}' }
+      scopes: { GET: [echo] }
+    - id: split
+      match: { path: /split/**, methods: [GET] }
+      upstream: echo
+      auth: { method: split, issuer: main, audience: '${AUDIENCE}' }
       scopes: { GET: [echo] }
 `,
       )
@@ -185,6 +195,33 @@ gateway:
         return statuses.every((response) => response.status === 401)
       }, 1_000)
     }, 90_000)
+
+    it('serves a split token: the authorization server wrote its header and payload to Redis', async () => {
+      const issued = await request(`${issuer}/token`, pki.ca.cert, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`splitter:${env.GH_PARTNER_SECRET}`).toString('base64')}`,
+        },
+        body: `grant_type=client_credentials&scope=echo&resource=${encodeURIComponent(AUDIENCE)}`,
+      })
+      expect(issued.status).toBe(200)
+      const signature = issued.json<{ access_token: string }>().access_token
+      expect(signature).not.toContain('.')
+      const call = (token: string) =>
+        request(`https://localhost:${gatewayPort}/split/x`, pki.ca.cert, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      for (let i = 0; i < 2; i++) {
+        const answered = await call(signature)
+        expect(answered.status).toBe(200)
+        expect(answered.json<EchoedRequest>().headers.authorization).toMatch(
+          new RegExp(`^Bearer ey[\\w-]+\\.[\\w-]+\\.${signature}$`),
+        )
+      }
+      // A forged signature finds no entry.
+      expect((await call(`${signature.slice(0, -4)}AAAA`)).status).toBe(401)
+    })
   })
 
   describe('gatehouse start --distributed', () => {
