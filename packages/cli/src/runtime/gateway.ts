@@ -3,6 +3,7 @@ import { resolve as resolvePath } from 'node:path'
 import {
   ConfigError,
   createGateway,
+  createGatewayMetrics,
   type GatewayConfig,
   loadGatewayConfig,
   reloadOnSignal,
@@ -93,14 +94,17 @@ export async function startGatewayRuntime(
     parseGatehouseConfig(file, readFileSync(file, 'utf8')).settings.state,
     context,
   )
+  const metrics = createGatewayMetrics()
   const state = await openGatewayState(stateSettings, {
     logger,
     maxPhantomEntries: config.settings.phantomCache.maxEntries,
+    registry: metrics.registry,
   })
   try {
     const gateway = createGateway(config, {
       logger,
       state,
+      metrics,
       ...(options.adminListener === undefined ? {} : { adminListener: options.adminListener }),
     })
     const address = await gateway.listen()

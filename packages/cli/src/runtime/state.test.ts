@@ -1,3 +1,4 @@
+import { createGatewayMetrics } from '@gatehouse/gateway'
 import { Redis } from 'ioredis'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
@@ -129,9 +130,11 @@ describe('state selection', () => {
         context({ REDIS_URL: `${redisUrl}?prefix=gh-cli-test-${process.pid}:` }),
       )
       const shared = await openAuthorizationServerState(resolved, () => undefined)
+      const metrics = createGatewayMetrics({ defaultMetrics: false })
       const gatewayState = await openGatewayState(resolved, {
         logger: pino({ level: 'silent' }),
         maxPhantomEntries: 10,
+        registry: metrics.registry,
       })
       try {
         expect(shared.revocations).toBeDefined()
@@ -139,6 +142,8 @@ describe('state selection', () => {
         // A split-token entry written by the server side is read by the gateway side.
         await shared.splitTokens?.put('sig-runtime-test', 'header.payload', 60)
         expect(await gatewayState.splitTokens.get('sig-runtime-test')).toBe('header.payload')
+        // The Redis health shows on the gateway's own metrics.
+        expect(await metrics.registry.metrics()).toMatch(/gatehouse_gateway_redis_up\S* 1/)
       } finally {
         await gatewayState.close()
         await shared.close()

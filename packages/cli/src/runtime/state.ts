@@ -4,7 +4,12 @@ import {
   type RevocationBus,
   type SplitTokenStore,
 } from '@gatehouse/authorization-server'
-import { createMemoryState, createRedisState, type GatewayState } from '@gatehouse/gateway'
+import {
+  createMemoryState,
+  createRedisState,
+  type GatewayMetrics,
+  type GatewayState,
+} from '@gatehouse/gateway'
 import type { Logger } from 'pino'
 import type { GatehouseConfig } from '../config/schema.js'
 import { RuntimeConfigError } from './errors.js'
@@ -124,7 +129,12 @@ export async function openAuthorizationServerState(
 /** The gateway's state: in this process, or in Redis shared with every other instance. */
 export async function openGatewayState(
   state: ResolvedState,
-  options: { readonly logger: Logger; readonly maxPhantomEntries: number },
+  options: {
+    readonly logger: Logger
+    readonly maxPhantomEntries: number
+    /** Where the Redis health metrics go (the gateway's own registry, served on its admin port). */
+    readonly registry?: GatewayMetrics['registry']
+  },
 ): Promise<GatewayState> {
   if (state.driver === 'memory') {
     return createMemoryState({ maxPhantomEntries: options.maxPhantomEntries })
@@ -134,6 +144,7 @@ export async function openGatewayState(
     keyPrefix: state.keyPrefix,
     logger: options.logger,
     maxPhantomEntries: options.maxPhantomEntries,
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
     ...(state.phantomEntryKey === undefined ? {} : { phantomEntryKey: state.phantomEntryKey }),
   })
 }
