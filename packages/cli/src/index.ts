@@ -1,4 +1,5 @@
 export { AUDIT_USAGE, runAudit } from './commands/audit.js'
+export { runServe } from './commands/serve.js'
 export {
   FIXED_PORTS,
   type RunningStack,
@@ -16,3 +17,4 @@ export {
   type GatehouseConfigInput,
   GatehouseConfigSchema,
 } from './config/schema.js'
+export { type DistributedStartOptions, startDistributedDevStack } from './dev-stack/distributed.js'
