@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { AUDIT_USAGE, runAudit } from './commands/audit.js'
+import { CLIENTS_USERS_USAGE, clientsCommand, usersCommand } from './commands/clients-users.js'
 import { KEYS_USAGE, keysCommand } from './commands/keys.js'
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js'
 import { SERVE_USAGE, serveCommand } from './commands/serve.js'
@@ -15,7 +16,7 @@ Usage:
       (SQLite) with demo clients and users. State lives in --dir and is reused by the next start.
       --distributed: two authorization servers (PostgreSQL, GATEHOUSE_POSTGRES_URL) and two
       gateways (Redis, GATEHOUSE_REDIS_URL), each pair behind a round-robin front; no SPA.
-${SERVE_USAGE}${MIGRATE_USAGE}${KEYS_USAGE}${AUDIT_USAGE.replace(/^Usage:\n/, '')}  gatehouse help
+${SERVE_USAGE}${MIGRATE_USAGE}${KEYS_USAGE}${CLIENTS_USERS_USAGE}${AUDIT_USAGE.replace(/^Usage:\n/, '')}  gatehouse help
       Show this help.
 `
 
@@ -64,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
         return await migrateCommand(rest, { stdout: process.stdout, stderr: process.stderr })
       case 'keys':
         return await keysCommand(rest, { stdout: process.stdout, stderr: process.stderr })
+      case 'clients':
+        return await clientsCommand(rest, { stdout: process.stdout, stderr: process.stderr })
+      case 'users':
+        return await usersCommand(rest, { stdout: process.stdout, stderr: process.stderr })
       case 'audit':
         return await runAudit(rest, { stdout: process.stdout, stderr: process.stderr })
       case undefined:
