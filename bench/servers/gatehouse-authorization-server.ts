@@ -1,6 +1,9 @@
 /**
- * Child-process entry: the Gatehouse authorization server over HTTPS on 127.0.0.1, with its
- * default store kind (SQLite, a file in GATEHOUSE_BENCH_DATA_DIR, WAL) and ES256 signing keys.
+ * Child-process entry: the Gatehouse authorization server over HTTPS on 127.0.0.1 with ES256
+ * signing keys, on its default store kind (SQLite, a file in GATEHOUSE_BENCH_DATA_DIR, WAL), or
+ * with `--postgres-schema <name>` on PostgreSQL (`createPostgresStore`, the URL from
+ * GATEHOUSE_BENCH_POSTGRES_URL, the tables in that schema). The store is chosen by the argument
+ * only, so an environment set for one suite never switches another suite's server.
  * Prints an `AuthorizationServerReady` line. Exits on SIGTERM.
  */
 import { randomBytes } from 'node:crypto'
@@ -8,10 +11,12 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import {
   type AuthorizationServer,
   createAuthorizationServer,
   createClient,
+  createPostgresStore,
   createSqliteStore,
   parseAuthorizationServerConfig,
 } from '@gatehouse/authorization-server'
@@ -44,8 +49,20 @@ server.keepAliveTimeout = 60_000
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 const port = (server.address() as AddressInfo).port
 const issuer = `https://127.0.0.1:${port}`
-const storePath = join(dataDir, `gatehouse-${process.pid}.sqlite`)
-const store = createSqliteStore({ path: storePath })
+const { values } = parseArgs({ options: { 'postgres-schema': { type: 'string' } } })
+const postgresSchema = values['postgres-schema']
+const postgresUrl = process.env.GATEHOUSE_BENCH_POSTGRES_URL
+if (postgresSchema !== undefined && postgresUrl === undefined) {
+  throw new Error('--postgres-schema needs GATEHOUSE_BENCH_POSTGRES_URL')
+}
+const store =
+  postgresSchema === undefined || postgresUrl === undefined
+    ? createSqliteStore({ path: join(dataDir, `gatehouse-${process.pid}.sqlite`) })
+    : await createPostgresStore({
+        url: postgresUrl,
+        schema: postgresSchema,
+        onPoolError: (error) => console.error('PostgreSQL pool error', error.message),
+      })
 const config = parseAuthorizationServerConfig({
   issuer,
   // The key itself is passed in `secrets` below (what `resolveSecrets` would read from this variable).
@@ -78,7 +95,10 @@ const ready: AuthorizationServerReady = {
   port,
   issuer,
   clientSecrets,
-  store: 'SQLite file (better-sqlite3, WAL), the default store kind',
+  store:
+    postgresSchema === undefined
+      ? 'SQLite file (better-sqlite3, WAL), the default store kind'
+      : `PostgreSQL (pg pool of 10, schema ${postgresSchema})`,
 }
 process.stdout.write(`${JSON.stringify(ready)}\n`)
 process.on('SIGTERM', () => {

@@ -112,11 +112,11 @@ export const authorizationServerSuite: Suite = {
   },
 }
 
-const TOKEN_OPAQUE = 'POST /token client_credentials, opaque'
+export const TOKEN_OPAQUE = 'POST /token client_credentials, opaque'
 const TOKEN_JWT = 'POST /token client_credentials, JWT ES256'
-const INTROSPECTION = 'introspection of an opaque token'
+export const INTROSPECTION = 'introspection of an opaque token'
 
-function name(server: string, figure: string): string {
+export function name(server: string, figure: string): string {
   return `${server} ${figure}`
 }
 
@@ -127,16 +127,19 @@ export async function startAuthorizationServer(
   label: string,
   script: string,
   servers: ChildServer[],
+  extra: { readonly args?: readonly string[]; readonly env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
   const child = await startChildServer({
     name: label,
     script: fileURLToPath(new URL(`../servers/${script}`, import.meta.url)),
+    ...(extra.args === undefined ? {} : { args: extra.args }),
     cores: context.cpu.serverCores,
     protocol: 'https',
     env: {
       GATEHOUSE_BENCH_TLS_CERT_FILE: pki.certFile,
       GATEHOUSE_BENCH_TLS_KEY_FILE: pki.keyFile,
       GATEHOUSE_BENCH_DATA_DIR: pki.dir,
+      ...extra.env,
     },
     startTimeoutMs: 30_000,
   })
@@ -159,7 +162,7 @@ export function secretOf(server: RunningServer, clientId: string): string {
 }
 
 /** Checks that each server issues what is measured: an opaque token, an ES256 JWT, active introspection. */
-async function checkServer(client: OAuthClient, server: RunningServer): Promise<void> {
+export async function checkServer(client: OAuthClient, server: RunningServer): Promise<void> {
   const issue = (clientId: string) =>
     client.clientCredentials(server.tokenEndpoint, clientId, secretOf(server, clientId))
   const opaque = await issue(OPAQUE_CLIENT)
@@ -188,7 +191,7 @@ async function expectActive(
   }
 }
 
-function targetsFor(client: OAuthClient, server: RunningServer): HttpTarget[] {
+export function targetsFor(client: OAuthClient, server: RunningServer): HttpTarget[] {
   const tokenUrl = new URL(server.tokenEndpoint)
   const tokenRequest = (clientId: string) => ({
     url: tokenUrl,

@@ -133,6 +133,9 @@ export interface GatewayRoutesInput {
 
 export const JWT_ROUTE_PATH = '/jwt/orders/1'
 export const PHANTOM_ROUTE_PATH = '/phantom/orders/1'
+export const RATE_LIMITED_PHANTOM_ROUTE_PATH = '/phantom-rate-limited/orders/1'
+/** Requests per second per client on the rate-limited route: far above what one core serves. */
+const UNREACHED_RATE_LIMIT = 1_000_000_000
 
 /** The gateway configuration: a `jwt` route and a `phantom` route in front of the hello upstream. */
 export function gatewayConfig(
@@ -184,6 +187,17 @@ export function gatewayConfig(
         upstream: 'hello',
         auth: { method: 'phantom', issuer: 'gatehouse', audience: BENCH_AUDIENCE },
       },
+      // The same phantom route with a per-client rate limit that is never reached: every request
+      // takes a token from the state's bucket (a Redis Lua script with Redis state).
+      {
+        id: 'phantom-rate-limited',
+        match: { path: '/phantom-rate-limited/**', methods: ['GET'] },
+        upstream: 'hello',
+        auth: { method: 'phantom', issuer: 'gatehouse', audience: BENCH_AUDIENCE },
+        rateLimits: [
+          { name: 'bench-client', key: 'client', limit: UNREACHED_RATE_LIMIT, windowSeconds: 1 },
+        ],
+      },
     ],
     phantomCache: { maxEntries: 100_000 },
     verifiedTokenCache: { maxEntries: options.verifiedTokenCacheEntries ?? 100_000 },
@@ -195,6 +209,13 @@ export interface GatewayServerOptions {
   readonly introspectionSecret: string
   /** The verified-token cache size (100,000 by default, the gateway's default). */
   readonly verifiedTokenCacheEntries?: number
+  /** Redis state instead of memory state (one worker only; see servers/gateway.ts). */
+  readonly redisState?: {
+    readonly url: string
+    readonly keyPrefix: string
+    /** 32 bytes in base64: phantom entries are shared through Redis, sealed with it. */
+    readonly phantomEntryKey: string
+  }
 }
 
 let gatewayCount = 0
@@ -209,16 +230,30 @@ export async function startGatewayServer(
   const port = options.workers > 1 ? await freePort() : 0
   const file = join(pki.dir, `gateway-${++gatewayCount}.json`)
   await writeFile(file, JSON.stringify(gatewayConfig(pki, input, { ...options, port }), null, 2))
+  const redis = options.redisState
+  if (redis !== undefined && options.workers !== 1) {
+    throw new TypeError('the benchmark gateway runs Redis state with one worker only')
+  }
   return startChildServer({
-    name: `Gatehouse gateway (${options.workers} worker${options.workers > 1 ? 's' : ''})`,
+    name: `Gatehouse gateway (${options.workers} worker${options.workers > 1 ? 's' : ''}${redis === undefined ? '' : ', Redis state'})`,
     script: fileURLToPath(new URL('../servers/gateway.js', import.meta.url)),
-    args: [file, String(options.workers)],
+    args: [
+      file,
+      String(options.workers),
+      ...(redis === undefined ? [] : ['--redis-key-prefix', redis.keyPrefix]),
+    ],
     cores: context.cpu.serverCores,
     protocol: 'https',
     nodeArgs: ['--expose-gc'],
     env: {
       GATEHOUSE_BENCH_GATEWAY_LOG: join(pki.dir, `gateway-${gatewayCount}.log`),
       GATEHOUSE_BENCH_INTROSPECTION_SECRET: options.introspectionSecret,
+      ...(redis === undefined
+        ? {}
+        : {
+            GATEHOUSE_BENCH_REDIS_URL: redis.url,
+            GATEHOUSE_BENCH_PHANTOM_ENTRY_KEY: redis.phantomEntryKey,
+          }),
     },
     startTimeoutMs: 30_000,
   })

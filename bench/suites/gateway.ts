@@ -253,7 +253,7 @@ function phantomTarget(
  * The phantom figures must come from cache hits: the gateway's own metrics count the lookups.
  * One miss per opaque token is expected (the warming call), hardly any other.
  */
-async function expectWarmPhantomCache(
+export async function expectWarmPhantomCache(
   agent: Agent,
   gateway: ChildServer,
   log: (line: string) => void,
@@ -281,7 +281,12 @@ async function expectWarmPhantomCache(
   }
 }
 
-async function expectStatus(agent: Agent, url: URL, token: string, status: number): Promise<void> {
+export async function expectStatus(
+  agent: Agent,
+  url: URL,
+  token: string,
+  status: number,
+): Promise<void> {
   const response = await request(url, {
     dispatcher: agent,
     headers: { authorization: `Bearer ${token}` },

@@ -1,5 +1,6 @@
 import type { Suite } from '../harness/types.js'
 import { authorizationServerSuite } from './authorization-server.js'
+import { distributedSuite } from './distributed.js'
 import { gatewaySuite } from './gateway.js'
 import { httpBaselineSuite } from './http-baseline.js'
 import { jwtSuite } from './jwt.js'
@@ -10,4 +11,5 @@ export const SUITES: readonly Suite[] = [
   httpBaselineSuite,
   authorizationServerSuite,
   gatewaySuite,
+  distributedSuite,
 ]
