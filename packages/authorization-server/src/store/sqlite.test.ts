@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { describeStoreContract, sampleToken } from '../test-support/store-contract.js'
 import { createSqliteStore, migrateSqlite } from './sqlite.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
@@ -29,5 +32,34 @@ describe('sqlite group commit', () => {
     expect((await store.getTokenByHash('c'))?.jti).toBe('c')
     await expect(store.getTokenByHash('b')).resolves.toBeNull()
     await store.close()
+  })
+})
+
+describe('sqlite background checkpoints', () => {
+  it('copies committed pages into the database file without the request thread checkpointing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-checkpoint-'))
+    const path = join(dir, 'store.sqlite')
+    try {
+      const store = createSqliteStore({ path })
+      const before = statSync(path).size
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.insertToken(sampleToken({ hash: `h${i}`, jti: `j${i}` })),
+        ),
+      )
+      // The request thread's threshold (10,000 pages) is far away: only the worker copies pages.
+      await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(before), {
+        timeout: 5_000,
+        interval: 50,
+      })
+      expect((await store.getTokenByHash('h199'))?.jti).toBe('j199')
+      await store.close()
+      await store.close()
+      const reopened = createSqliteStore({ path })
+      expect((await reopened.getTokenByHash('h0'))?.jti).toBe('j0')
+      await reopened.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@gatehouse/audit'
 import Database from 'better-sqlite3'
+import { type SqliteCheckpointer, startSqliteCheckpointer } from './sqlite-checkpointer.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import {
   clientFromRow,
@@ -42,7 +43,14 @@ export interface SqliteStoreOptions {
   /** How long an authorization code row is kept after it expired, so a late replay is still
    * recognised and revokes what the code issued. Default: 24 hours. */
   readonly codeRetentionMs?: number
+  /** Where a failure of the background checkpoint thread is reported. */
+  readonly onError?: (error: unknown) => void
 }
+
+// The request thread's own auto-checkpoint (pages): a safety valve that bounds the WAL file
+// (~40 MB) when the background checkpointer cannot keep up; see sqlite-checkpointer.ts.
+const WAL_SAFETY_CHECKPOINT_PAGES = 10_000
+const WAL_DEFAULT_CHECKPOINT_PAGES = 1_000
 
 /** Runs the pending migrations; returns the versions applied. */
 export function migrateSqlite(db: Database.Database, now: () => number = Date.now): number[] {
@@ -78,6 +86,18 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   migrateSqlite(db)
+  let checkpointer: SqliteCheckpointer | null = null
+  if (db.pragma('journal_mode', { simple: true }) === 'wal') {
+    db.pragma(`wal_autocheckpoint = ${WAL_SAFETY_CHECKPOINT_PAGES}`)
+    db.pragma('journal_size_limit = 67108864')
+    checkpointer = startSqliteCheckpointer(options.path, {
+      onError(error) {
+        // Back to SQLite's default: checkpoints run in the request thread again.
+        if (db.open) db.pragma(`wal_autocheckpoint = ${WAL_DEFAULT_CHECKPOINT_PAGES}`)
+        options.onError?.(error)
+      },
+    })
+  }
   const codeRetentionMs = options.codeRetentionMs ?? 24 * 60 * 60 * 1000
 
   const clientCols = columns(clientToRow(sampleClient))
@@ -418,6 +438,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
     },
     async close() {
       batch.flush()
+      await checkpointer?.stop()
       if (db.open) db.close()
     },
   }
