@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { SignJWT } from 'jose'
 import type { ServerContext } from '../context.js'
 import type { ClientRecord, TokenRecord } from '../store/store.js'
+import { signCompactJws } from './jws-sign.js'
 import { generateOpaque } from './opaque.js'
 import { tokenHash } from './token-hash.js'
 
@@ -49,9 +49,7 @@ export function accessTokenClaims(
 /** Signs the RFC 9068 `at+jwt` form of an access token with the active key. */
 export async function signAccessTokenJwt(ctx: ServerContext, record: TokenRecord): Promise<string> {
   const { kid, alg, key } = await ctx.keys.signingKey()
-  return new SignJWT(accessTokenClaims(ctx, record))
-    .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
-    .sign(key)
+  return signCompactJws({ alg, kid, typ: 'at+jwt' }, accessTokenClaims(ctx, record), key)
 }
 
 /**
