@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it, vi } from 'vitest'
-import { describeStoreContract, sampleToken } from '../test-support/store-contract.js'
+import { describeStoreContract, sampleClient, sampleToken } from '../test-support/store-contract.js'
 import { createSqliteStore, migrateSqlite } from './sqlite.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 
@@ -59,6 +59,30 @@ describe('sqlite background checkpoints', () => {
       expect((await reopened.getTokenByHash('h0'))?.jti).toBe('j0')
       await reopened.close()
     } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('sqlite client cache', () => {
+  it('sees a secret rotated or a client deleted through another connection at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-client-cache-'))
+    const path = join(dir, 'store.sqlite')
+    const serving = createSqliteStore({ path })
+    const admin = createSqliteStore({ path })
+    try {
+      await admin.createClient(sampleClient({ secretHash: 'old' }))
+      expect((await serving.getClient('client-1'))?.secretHash).toBe('old')
+      expect((await serving.getClient('client-1'))?.secretHash).toBe('old')
+      await admin.updateClient(sampleClient({ secretHash: 'new' }))
+      expect((await serving.getClient('client-1'))?.secretHash).toBe('new')
+      await serving.updateClient(sampleClient({ secretHash: 'newer' }))
+      expect((await serving.getClient('client-1'))?.secretHash).toBe('newer')
+      await admin.deleteClient('client-1')
+      await expect(serving.getClient('client-1')).resolves.toBeNull()
+    } finally {
+      await serving.close()
+      await admin.close()
       rmSync(dir, { recursive: true, force: true })
     }
   })

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@gatehouse/audit'
 import Database from 'better-sqlite3'
 import { type SqliteCheckpointer, startSqliteCheckpointer } from './sqlite-checkpointer.js'
+import { createSqliteClientCache } from './sqlite-client-cache.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import {
   clientFromRow,
@@ -195,6 +196,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
   }
 
   const batch = createWriteBatch(db)
+  const clientCache = createSqliteClientCache(db)
 
   const rotateRefresh = db.transaction(
     (hash: string, successors: readonly TokenRecord[], now: number): RotateRefreshResult => {
@@ -241,18 +243,21 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
 
   return {
     async createClient(client) {
+      clientCache.forget(client.clientId)
       statements.insertClient.run(clientToRow(client))
     },
     async getClient(clientId) {
-      return one(statements.getClient.get(clientId), clientFromRow)
+      return clientCache.get(clientId, () => one(statements.getClient.get(clientId), clientFromRow))
     },
     async listClients() {
       return (statements.listClients.all() as Row[]).map(clientFromRow)
     },
     async updateClient(client) {
+      clientCache.forget(client.clientId)
       return statements.updateClient.run(clientToRow(client)).changes === 1
     },
     async deleteClient(clientId) {
+      clientCache.forget(clientId)
       return statements.deleteClient.run(clientId).changes === 1
     },
     async listSigningKeys() {
