@@ -223,6 +223,12 @@ describe('createJwtValidator — rejects (attacks of RFC 8725)', () => {
     await rejects(`${header}.${payload}.${Buffer.alloc(8).toString('base64url')}`, InvalidSignature)
   })
 
+  it('a valid token with whitespace slipped into its signature (decoders skip it)', async () => {
+    const [header, payload, signature] = (await signAccessToken(es256)).split('.')
+    const spaced = `${header}.${payload}.${signature?.slice(0, 10)} ${signature?.slice(10)}`
+    await rejects(spaced, MalformedToken)
+  })
+
   it('a tampered payload carrying the original signature', async () => {
     const [header, , signature] = (await signAccessToken(es256)).split('.')
     const forged = Buffer.from(
@@ -353,6 +359,8 @@ describe('createJwtValidator — rejects (claims and headers)', () => {
     ['a header that is not base64url', 'a*b.eyJ9.c'],
     ['a header that is not JSON', `${Buffer.from('nope').toString('base64url')}.e30.c2ln`],
     ['a header that is a JSON array', `${Buffer.from('[]').toString('base64url')}.e30.c2ln`],
+    ['whitespace inside a part', 'eyJhbGciOiJFUzI1NiJ9.e30.c2 ln'],
+    ['a newline inside a part', 'eyJhbGciOiJFUzI1NiJ9.e30\n.c2ln'],
   ])('%s', async (_name, token) => {
     await rejects(token, MalformedToken)
   })

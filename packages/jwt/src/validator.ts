@@ -83,6 +83,7 @@ export interface JwtValidator {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 const REFUSED_ALGORITHM = /^(none|hs\d+)$/i
 
 export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
@@ -146,6 +147,9 @@ export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
   }
 
   async function verify(token: string, nowMs: number): Promise<VerifiedToken> {
+    // Three base64url parts and nothing else: jose's decoder (atob) skips whitespace, which would
+    // let a token with spaces in its signature verify as if they were not there.
+    if (!COMPACT_JWS.test(token)) throw new MalformedToken()
     let header: JwtHeader
     let claims: AccessTokenClaims
     try {
