@@ -1,20 +1,12 @@
-import {
-  type CryptoKey,
-  type JWTHeaderParameters,
-  type JWTVerifyOptions,
-  errors as jose,
-  jwtVerify,
-} from 'jose'
+import { type JWTVerifyOptions, errors as jose, jwtVerify } from 'jose'
 import {
   AlgorithmNotAllowed,
   AudienceMismatch,
-  BearerError,
   InvalidClaim,
   InvalidSignature,
   IssuedInFuture,
   IssuerMismatch,
   KeyAlgorithmMismatch,
-  KeySetUnavailable,
   MalformedToken,
   MissingClaim,
   TokenExpired,
@@ -128,59 +120,34 @@ export function createJwtValidator(options: JwtValidatorOptions): JwtValidator {
       : { maxTokenAge: options.maxTokenAgeSeconds }),
   }
 
-  // jose checks the header's alg against this same list, and `checkHeader` against the key's
-  // binding, so one options object serves every token; only an injected clock needs a copy.
+  // The header's alg is checked against this same list (and its key's binding) before jose runs,
+  // so one options object serves every token; only an injected clock needs a copy.
   const constantOptions: JWTVerifyOptions = { ...verifyOptions, algorithms: [...algorithms] }
   const optionsAt =
     options.now === undefined
       ? () => constantOptions
       : (nowMs: number): JWTVerifyOptions => ({ ...constantOptions, currentDate: new Date(nowMs) })
 
-  /**
-   * jose parses the header once and hands it to this resolver, where Gatehouse's own header
-   * checks run before any key is chosen. Most tokens name a key that is already imported: it is
-   * returned without another await.
-   */
-  function resolveKey(header: JwtHeader): CryptoKey | Promise<CryptoKey> {
-    checkHeader(header)
-    return keySet.getKeySync?.(header) ?? keySet.getKey(header)
-  }
-
   async function verify(token: string, nowMs: number): Promise<VerifiedToken> {
     // Three base64url parts and nothing else: jose's decoder (atob) skips whitespace, which would
     // let a token with spaces in its signature verify as if they were not there.
     if (!COMPACT_JWS.test(token)) throw new MalformedToken()
-    let header: JwtHeader
+    // The header is read here rather than in a jose key resolver: jose's function-key path
+    // measured ~11 µs more CPU per RS256 verification than handing it the CryptoKey.
+    const header = readHeader(token)
+    checkHeader(header)
+    // Most tokens name a key that is already imported: take it without another await.
+    const key = keySet.getKeySync?.(header) ?? (await keySet.getKey(header))
     let claims: AccessTokenClaims
     try {
-      const result = await jwtVerify<AccessTokenClaims>(
-        token,
-        resolveKey as (header: JWTHeaderParameters) => Promise<CryptoKey>,
-        optionsAt(nowMs),
-      )
-      header = result.protectedHeader as JwtHeader
-      claims = result.payload as AccessTokenClaims
+      claims = (await jwtVerify<AccessTokenClaims>(token, key, optionsAt(nowMs))).payload
     } catch (error) {
-      throw classify(error, token)
+      throw fromJose(error)
     }
     // jose checks iat only against maxTokenAge; RFC 8725 §3.10 wants iat sanity-checked too.
     if (claims.iat !== undefined && claims.iat > nowMs / 1000 + tolerance)
       throw new IssuedInFuture()
-    return toVerifiedToken(header, claims)
-  }
-
-  /**
-   * The error path only: jose refuses some headers (none/HS* algorithms, crit, b64) before the
-   * resolver runs, with errors that do not say which rule failed. Reading the header again here
-   * gives each refusal its own typed error, in the same order the resolver checks them.
-   */
-  function classify(error: unknown, token: string): ValidationError {
-    // Thrown by the resolver (checkHeader, the key set): already typed.
-    if (error instanceof BearerError || error instanceof KeySetUnavailable)
-      return error as ValidationError
-    const header = readHeader(token)
-    checkHeader(header)
-    return fromJose(error)
+    return toVerifiedToken(header, claims, cache !== undefined)
   }
 
   function checkHeader(header: JwtHeader): void {
@@ -304,7 +271,16 @@ function normaliseTyp(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower
 }
 
-function toVerifiedToken(header: JwtHeader, claims: AccessTokenClaims): VerifiedToken {
+/**
+ * `shared`: the result goes into the verified-token cache and is handed to many requests, so it
+ * is frozen all the way down. Otherwise it belongs to one request and only its top level is
+ * frozen (a deep freeze measurably costs on the cache-miss path).
+ */
+function toVerifiedToken(
+  header: JwtHeader,
+  claims: AccessTokenClaims,
+  shared: boolean,
+): VerifiedToken {
   const { scope, sub, client_id: clientId, jti } = claims
   if (scope !== undefined && typeof scope !== 'string') throw new InvalidClaim('scope')
   if (sub !== undefined && typeof sub !== 'string') throw new InvalidClaim('sub')
@@ -314,7 +290,7 @@ function toVerifiedToken(header: JwtHeader, claims: AccessTokenClaims): Verified
   const scopes = scope === undefined || scope === '' ? [] : scope.split(' ')
   return Object.freeze({
     header: Object.freeze(header), // parsed for this token alone: safe to freeze in place
-    claims: deepFreeze(claims),
+    claims: shared ? deepFreeze(claims) : Object.freeze(claims),
     scopes: new Set(scopes.includes('') ? scopes.filter(Boolean) : scopes) as ReadonlySet<string>,
     subject: sub,
     clientId,
