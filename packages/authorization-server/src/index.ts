@@ -1,7 +1,9 @@
 export {
+  CLIENT_INPUT_FIELDS,
   type ClientChange,
   type ClientInput,
   type CreatedClient,
+  checkClientInput,
   createClient,
   rotateClientSecret,
   updateClient,

@@ -27,56 +27,65 @@ const PublicJwk = z
     'must be a public key (no private members)',
   )
 
-export const ClientInputSchema = z
-  .strictObject({
-    clientId: z
-      .string()
-      .regex(/^[A-Za-z0-9._~-]{3,128}$/)
-      .optional(),
-    name: z.string().min(1).max(200),
-    tokenEndpointAuthMethod: z
-      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
-      .default('client_secret_basic'),
-    jwks: z.strictObject({ keys: z.array(PublicJwk).min(1) }).optional(),
-    redirectUris: z.array(RedirectUri).default([]),
-    postLogoutRedirectUris: z.array(RedirectUri).default([]),
-    grantTypes: z
-      .array(
-        z.enum([
-          'authorization_code',
-          'refresh_token',
-          'client_credentials',
-          'urn:ietf:params:oauth:grant-type:token-exchange',
-        ]),
-      )
-      .min(1)
-      .default(['client_credentials']),
-    scopes: z.array(z.string().regex(SCOPE_TOKEN)).default([]),
-    audiences: z.array(AbsoluteUri).default([]),
-    tokenFormat: z.enum(['opaque', 'jwt', 'split']).default('opaque'),
-    firstParty: z.boolean().default(false),
-    requirePushedAuthorizationRequests: z.boolean().default(false),
-    accessTokenTtlSeconds: z.number().int().min(30).max(86_400).optional(),
-  })
-  .superRefine((client, issues) => {
-    const fail = (path: string, message: string) =>
-      issues.addIssue({ code: 'custom', path: [path], message })
-    if (client.tokenEndpointAuthMethod === 'private_key_jwt' && client.jwks === undefined) {
-      fail('jwks', 'private_key_jwt needs the client public keys')
-    }
-    if (client.tokenEndpointAuthMethod !== 'private_key_jwt' && client.jwks !== undefined) {
-      fail('jwks', 'jwks is only for private_key_jwt')
-    }
-    if (
-      client.tokenEndpointAuthMethod === 'none' &&
-      client.grantTypes.includes('client_credentials')
-    ) {
-      fail('grantTypes', 'a public client cannot use client_credentials')
-    }
-    if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
-      fail('redirectUris', 'authorization_code needs at least one redirect URI')
-    }
-  })
+/** The fields of a client registration: the admin API, `createClient` and the CLI's config file. */
+export const CLIENT_INPUT_FIELDS = {
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{3,128}$/)
+    .optional(),
+  name: z.string().min(1).max(200),
+  tokenEndpointAuthMethod: z
+    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+    .default('client_secret_basic'),
+  jwks: z.strictObject({ keys: z.array(PublicJwk).min(1) }).optional(),
+  redirectUris: z.array(RedirectUri).default([]),
+  postLogoutRedirectUris: z.array(RedirectUri).default([]),
+  grantTypes: z
+    .array(
+      z.enum([
+        'authorization_code',
+        'refresh_token',
+        'client_credentials',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ]),
+    )
+    .min(1)
+    .default(['client_credentials']),
+  scopes: z.array(z.string().regex(SCOPE_TOKEN)).default([]),
+  audiences: z.array(AbsoluteUri).default([]),
+  tokenFormat: z.enum(['opaque', 'jwt', 'split']).default('opaque'),
+  firstParty: z.boolean().default(false),
+  requirePushedAuthorizationRequests: z.boolean().default(false),
+  accessTokenTtlSeconds: z.number().int().min(30).max(86_400).optional(),
+}
+
+type ClientCheckInput = Pick<
+  z.output<z.ZodObject<typeof CLIENT_INPUT_FIELDS>>,
+  'tokenEndpointAuthMethod' | 'jwks' | 'grantTypes' | 'redirectUris'
+>
+
+/** The cross-field rules of a client registration (shared with the CLI's config schema). */
+export function checkClientInput(client: ClientCheckInput, issues: z.RefinementCtx): void {
+  const fail = (path: string, message: string) =>
+    issues.addIssue({ code: 'custom', path: [path], message })
+  if (client.tokenEndpointAuthMethod === 'private_key_jwt' && client.jwks === undefined) {
+    fail('jwks', 'private_key_jwt needs the client public keys')
+  }
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt' && client.jwks !== undefined) {
+    fail('jwks', 'jwks is only for private_key_jwt')
+  }
+  if (
+    client.tokenEndpointAuthMethod === 'none' &&
+    client.grantTypes.includes('client_credentials')
+  ) {
+    fail('grantTypes', 'a public client cannot use client_credentials')
+  }
+  if (client.grantTypes.includes('authorization_code') && client.redirectUris.length === 0) {
+    fail('redirectUris', 'authorization_code needs at least one redirect URI')
+  }
+}
+
+export const ClientInputSchema = z.strictObject(CLIENT_INPUT_FIELDS).superRefine(checkClientInput)
 export type ClientInput = z.input<typeof ClientInputSchema>
 
 export interface CreatedClient {
