@@ -388,6 +388,15 @@ describe.skipIf(!reachable.ok)('redis gateway state when Redis goes away', () =>
     // Publishing a revocation while Redis is away never throws.
     await expect(openMode.revocations.publish({ tokenHash: 'x' })).resolves.toBeUndefined()
     expect(alerts).toContainEqual({ kind: 'unavailable', connection: 'subscription' })
+    // Each connection notices the outage on its own (the subscription first, the command
+    // connection at its next command or reconnect attempt): wait for every gauge to drop.
+    const allDown = async () => {
+      const gauge = (await registry.getMetricsAsJSON()).find(
+        (metric) => metric.name === 'gatehouse_gateway_redis_up',
+      )
+      return gauge?.values.every((value) => value.value === 0) === true
+    }
+    await eventually(allDown, 5_000)
     const metrics = await registry.getMetricsAsJSON()
     const up = metrics.find((metric) => metric.name === 'gatehouse_gateway_redis_up')
     expect(up?.values.every((value) => value.value === 0)).toBe(true)
