@@ -5,7 +5,8 @@
  * URL from GATEHOUSE_BENCH_REDIS_URL, phantom entries shared through Redis sealed with the base64
  * key in GATEHOUSE_BENCH_PHANTOM_ENTRY_KEY: what `gatehouse serve gateway` builds for
  * `state: redis`); more run `startGatewayCluster` (what `gatehouse serve gateway --workers N` runs). The access log goes to
- * GATEHOUSE_BENCH_GATEWAY_LOG (a file, as in production; never the benchmark's pipe). Prints
+ * GATEHOUSE_BENCH_GATEWAY_LOG (a file, through the destination `gatehouse serve` uses; never the
+ * benchmark's pipe). Prints
  * `{"port":N, "adminUrl":…}` when listening; SIGUSR2 runs a full garbage collection (with --expose-gc) before
  * a memory reading; exits on SIGTERM.
  */
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util'
 import {
   createGateway,
   createGatewayMetrics,
+  createLogDestination,
   createRedisState,
   type GatewayState,
   loadGatewayConfig,
@@ -32,10 +34,8 @@ if (configFile === undefined || logFile === undefined || !Number.isInteger(worke
   console.error('usage: GATEHOUSE_BENCH_GATEWAY_LOG=<file> gateway.js <config.json> <workers>')
   process.exit(2)
 }
-const logger = pino(
-  { name: 'gatehouse-gateway' },
-  pino.destination({ dest: logFile, append: true, sync: false }),
-)
+// The same destination `gatehouse serve` gives the gateway: lines written a few KiB at a time.
+const logger = pino({ name: 'gatehouse-gateway' }, createLogDestination({ dest: logFile }))
 const loadConfig = () => loadGatewayConfig(configFile, { env: process.env })
 process.on('SIGUSR2', () => globalThis.gc?.())
 

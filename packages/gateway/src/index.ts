@@ -22,6 +22,7 @@ export {
   type GatewayDeps,
 } from './create-gateway.js'
 export * from './errors.js'
+export { createLogDestination, type LogDestinationOptions } from './log-destination.js'
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
 export { reloadOnSignal } from './reload-on-signal.js'
 export { createWorkerState, serveClusterState } from './state/cluster-ipc.js'

@@ -153,6 +153,36 @@ describe('pooled upstream connections: one client body never reaches another req
   })
 })
 
+describe('forward: a client that goes away', () => {
+  it('aborts the upstream exchange at once and logs 499 client.closed', async () => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: Number(new URL(stack.url).port),
+      ca: stack.ca,
+      servername: 'localhost',
+    })
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()))
+    const before = stack.upstream.received.length
+    socket.write('GET /public/slow/gone HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    // The upstream has the request (it answers only after 2 s); then the client vanishes.
+    await until(() => stack.upstream.received.length > before)
+    socket.destroy()
+    await until(() => stack.upstream.abandoned.includes('/public/slow/gone'), 1_500)
+    await until(() => stack.logs.some((line) => line.path === '/public/slow/gone'))
+    const line = stack.logs.find((entry) => entry.path === '/public/slow/gone')
+    expect(line).toMatchObject({ status: 499, reason: 'client.closed', routeId: 'public' })
+  })
+})
+
+/** Polls `condition` every 20 ms; fails after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${condition}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 describe('transform: what reaches the upstream', () => {
   it('strips hop-by-hop and client-sent internal headers, replaces identity headers, sets its own', async () => {
     const res = await request(`${stack.url}/orders/7`, stack.ca, {

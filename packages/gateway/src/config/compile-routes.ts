@@ -232,7 +232,7 @@ export function compileRoutes(config: GatewayConfig, deps: CompileDeps): Compile
       limitEarly: limiter.beforeAuthentication,
       limit: limiter.afterAuthentication,
       transform: createTransformer(route, publicHost),
-      forward: (out, respond) => upstream.forward(out, respond),
+      forward: (out, downstream, head) => upstream.forward(out, downstream, head),
     }
     return Object.freeze({
       route: Object.freeze(compiled),

@@ -23,15 +23,21 @@ export function compilePathPattern(pattern: string): (path: string) => boolean {
   const parts = pattern === '/' ? [] : pattern.slice(1).split('/')
   const prefix = parts.at(-1) === '**'
   const fixed = prefix ? parts.slice(0, -1) : parts
+  // Walks the path in place (no split, no allocation): it runs for every route tried.
   return function matchesPath(path) {
-    const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
-    const segments = trimmed === '/' ? [] : trimmed.slice(1).split('/')
-    if (prefix ? segments.length < fixed.length : segments.length !== fixed.length) return false
-    for (let i = 0; i < fixed.length; i++) {
-      const want = fixed[i]
-      if (want !== '*' && want !== segments[i]) return false
+    const end = path.length > 1 && path.endsWith('/') ? path.length - 1 : path.length
+    if (end <= 1) return fixed.length === 0
+    let start = 1
+    for (const want of fixed) {
+      if (start > end) return false
+      let slash = path.indexOf('/', start)
+      if (slash < 0 || slash > end) slash = end
+      if (want !== '*' && (slash - start !== want.length || !path.startsWith(want, start))) {
+        return false
+      }
+      start = slash + 1
     }
-    return true
+    return prefix || start > end
   }
 }
 
@@ -52,11 +58,12 @@ export function match(
     allowParameters: table.allowPathParameters,
   })
   const host = hostOf(raw.headers.host)
-  const allowed = new Set<string>()
+  let allowed: Set<string> | undefined
   for (const matcher of table.matchers) {
     if (matcher.host !== undefined && matcher.host !== host) continue
     if (!matcher.matchesPath(path)) continue
     if (!matcher.route.methods.has(raw.method)) {
+      allowed ??= new Set<string>()
       for (const method of matcher.route.methods) allowed.add(method)
       continue
     }
@@ -73,7 +80,7 @@ export function match(
       hasBody: raw.hasBody,
     }
   }
-  if (allowed.size > 0) throw new MethodNotAllowed([...allowed])
+  if (allowed !== undefined) throw new MethodNotAllowed([...allowed])
   throw new RouteNotFound()
 }
 

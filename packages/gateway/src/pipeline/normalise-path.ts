@@ -18,13 +18,16 @@ export function normalisePath(
 ): string {
   if (rawPath.length > maxBytes) throw new BadRequestPath('path.too_long')
   if (rawPath.charCodeAt(0) !== 0x2f) throw new BadRequestPath('path.not_absolute')
-  let out = ''
+  // `out` is built only from the first escape on: a path without one is already normal, and
+  // copying it a character at a time measured as one of the gateway's costlier steps.
+  let out: string | undefined
   for (let i = 0; i < rawPath.length; i++) {
     const code = rawPath.charCodeAt(i)
     if (code === 0x25) {
       const hex = rawPath.slice(i + 1, i + 3)
       if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new BadRequestPath('path.bad_escape')
       const byte = Number.parseInt(hex, 16)
+      if (out === undefined) out = rawPath.slice(0, i)
       i += 2
       if (isUnreserved(byte)) {
         out += String.fromCharCode(byte)
@@ -42,20 +45,36 @@ export function normalisePath(
     // `/admin` upstream but no `/admin` route here. Refused unless the deployment allows it.
     if (code === 0x3b && options.allowParameters !== true)
       throw new BadRequestPath('path.parameter')
-    out += rawPath[i]
+    if (out !== undefined) out += rawPath[i]
   }
-  const segments = out.split('/')
-  for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i] ?? ''
-    // `..;x` is `..` to servers that strip path parameters (Tomcat, Jetty): refused the same way.
-    const beforeParameters = segment.split(';', 1)[0]
-    if (beforeParameters === '.' || beforeParameters === '..') {
-      throw new BadRequestPath('path.dot_segment')
+  const path = out ?? rawPath
+  checkSegments(path)
+  return path
+}
+
+/** Refuses "." and ".." segments (also "..;x") and empty segments other than a trailing slash. */
+function checkSegments(path: string): void {
+  let start = 1
+  for (;;) {
+    const slash = path.indexOf('/', start)
+    const end = slash < 0 ? path.length : slash
+    if (end === start) {
+      // An empty segment is allowed only as the trailing slash.
+      if (slash >= 0) throw new BadRequestPath('path.empty_segment')
+      return
     }
-    // An empty segment is allowed only as the trailing slash.
-    if (segment === '' && i !== segments.length - 1) throw new BadRequestPath('path.empty_segment')
+    if (path.charCodeAt(start) === 0x2e) {
+      // `..;x` is `..` to servers that strip path parameters (Tomcat, Jetty): refused the same way.
+      const semicolon = path.indexOf(';', start)
+      const segmentEnd = semicolon >= 0 && semicolon < end ? semicolon : end
+      const length = segmentEnd - start
+      if (length === 1 || (length === 2 && path.charCodeAt(start + 1) === 0x2e)) {
+        throw new BadRequestPath('path.dot_segment')
+      }
+    }
+    if (slash < 0) return
+    start = slash + 1
   }
-  return out
 }
 
 function isUnreserved(byte: number): boolean {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CorsOriginNotAllowed, RateLimited } from '../errors.js'
 import type { BlockListGuard } from './block-list.js'
 import { type ClientIpResolver, unmapIpv4 } from './client-ip.js'
+import { ClientClosed } from './forward.js'
 import { match, type RouteTable } from './match.js'
 import type { Observe } from './observe.js'
 import { renderError } from './render.js'
@@ -26,6 +27,9 @@ const RESPONSE_HOP_BY_HOP = new Set([
   'trailer',
   'upgrade',
 ])
+
+/** What the access log records when the client left before the answer (nginx's 499). */
+const CLIENT_CLOSED_STATUS = 499
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -98,25 +102,28 @@ export async function handle(
     pipe.blockList.checkPrincipal(who)
     route.authorize(req, who)
     await route.limit(req, who)
-    const aborted = new AbortController()
-    res.once('close', () => {
-      if (!res.writableFinished) aborted.abort()
-    })
-    const out = { ...route.transform(req, who), signal: aborted.signal }
-    const result = await route.forward(out, function respond(head) {
+    const out = route.transform(req, who)
+    const origin = route.cors === undefined ? undefined : incoming.headers.origin
+    const result = await route.forward(out, res, function writeHead(status, upstreamHeaders) {
       const headers: Record<string, string | string[]> = {}
-      for (const [name, value] of Object.entries(head.headers)) {
-        if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(name)) headers[name] = value
+      for (const name in upstreamHeaders) {
+        if (!RESPONSE_HOP_BY_HOP.has(name)) headers[name] = upstreamHeaders[name] as string
       }
       headers['x-request-id'] = requestId
-      if (route.cors !== undefined) Object.assign(headers, route.cors.response(req?.headers.origin))
-      res.writeHead(head.status, headers)
-      return res
+      if (route.cors !== undefined) Object.assign(headers, route.cors.response(origin))
+      res.writeHead(status, headers)
     })
     outcome.status = result.status
     outcome.reason = 'forwarded'
     outcome.upstreamMs = result.upstreamMs
   } catch (error) {
+    if (error instanceof ClientClosed) {
+      // Nothing can be answered: the client closed its connection before the upstream did.
+      outcome.status = CLIENT_CLOSED_STATUS
+      outcome.reason = 'client.closed'
+      res.destroy()
+      return
+    }
     if (res.headersSent) {
       // The answer broke mid-body: it cannot become an error response; end the connection.
       outcome.status = res.statusCode

@@ -48,7 +48,9 @@ export function createTransformer(route: Route, publicHost: string) {
   return function transform(req: MatchedRequest, who: Principal): OutboundRequest {
     const listedInConnection = connectionTokens(req.headers.connection)
     const headers: Record<string, string | string[]> = {}
-    for (const [name, value] of Object.entries(req.headers)) {
+    const incoming = req.headers
+    for (const name in incoming) {
+      const value = incoming[name]
       if (value === undefined) continue
       if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || removed.has(name)) continue
       if (name.startsWith('x-gatehouse-')) continue

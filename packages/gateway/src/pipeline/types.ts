@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable, Writable } from 'node:stream'
 import type { HttpMethod } from '../config/schema.js'
 import type { CompiledCors } from './cors.js'
+import type { WriteHead } from './forward.js'
 
 /** What the HTTP layer hands to the pipeline: the request as received, nothing interpreted yet. */
 export interface RawRequest {
@@ -51,14 +52,6 @@ export interface OutboundRequest {
   readonly headers: Record<string, string | string[]>
   readonly body: Readable | null
   readonly maxBodyBytes: number
-  /** Aborts the upstream exchange when the client goes away. */
-  readonly signal?: AbortSignal
-}
-
-/** The upstream's status and headers, handed over before its body streams. */
-export interface UpstreamHead {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>
 }
 
 export interface ForwardResult {
@@ -86,7 +79,8 @@ export interface CompiledRoute {
   limitEarly(req: MatchedRequest): Promise<void>
   limit(req: MatchedRequest, who: Principal): Promise<void>
   transform(req: MatchedRequest, who: Principal): OutboundRequest
-  forward(out: OutboundRequest, respond: (head: UpstreamHead) => Writable): Promise<ForwardResult>
+  /** Streams the upstream's answer into `downstream`, after `head` wrote its status and headers. */
+  forward(out: OutboundRequest, downstream: Writable, head: WriteHead): Promise<ForwardResult>
 }
 
 /** What `observe` records about one request, whatever its outcome. */

@@ -17,6 +17,8 @@ export interface EchoedRequest {
 export interface EchoUpstream {
   readonly url: string
   readonly received: EchoedRequest[]
+  /** URLs of requests whose connection closed before the answer was complete. */
+  readonly abandoned: string[]
   close(): Promise<void>
 }
 
@@ -29,6 +31,7 @@ export async function startEchoUpstream(
   options: { mtls?: boolean } = {},
 ): Promise<EchoUpstream> {
   const received: EchoedRequest[] = []
+  const abandoned: string[] = []
   const server = https.createServer(
     {
       cert: pki.server.cert,
@@ -38,6 +41,9 @@ export async function startEchoUpstream(
       rejectUnauthorized: options.mtls === true,
     },
     (req, res) => {
+      res.once('close', () => {
+        if (!res.writableFinished) abandoned.push(req.url ?? '')
+      })
       const chunks: Buffer[] = []
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
@@ -88,6 +94,7 @@ export async function startEchoUpstream(
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
+    abandoned,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -1,4 +1,4 @@
-import type { JwtValidator } from '@gatehouse/jwt'
+import type { JwtValidator, VerifiedToken } from '@gatehouse/jwt'
 import { LRUCache } from 'lru-cache'
 import { GatewayInvalidToken } from '../../errors.js'
 import type { RevocationEvents } from '../../state/types.js'
@@ -20,6 +20,9 @@ export function createJwtAuthenticator(validator: JwtValidator, revocations: Rev
     if (revocation.tokenId !== undefined) revoked.set(`j:${revocation.tokenId}`, true)
     if (revocation.tokenHash !== undefined) revoked.set(`h:${revocation.tokenHash}`, true)
   })
+  // The validator's cache hands back the same result object for the same token, so the principal
+  // built from it (and the token's log hash) is built once per token, not once per request.
+  const principals = new WeakMap<VerifiedToken, Principal>()
   async function authenticateJwt(req: MatchedRequest): Promise<Principal> {
     const token = readBearerToken(req.headers)
     const verified = await validator.validate(token)
@@ -30,14 +33,19 @@ export function createJwtAuthenticator(validator: JwtValidator, revocations: Rev
     ) {
       throw new GatewayInvalidToken('jwt.revoked', 'the access token was revoked')
     }
-    return {
-      subject: verified.subject,
-      clientId: verified.clientId,
-      scopes: verified.scopes,
-      jwt: token,
-      tokenId: verified.tokenId,
-      tokenHash: tokenLogHash(token),
+    let principal = principals.get(verified)
+    if (principal === undefined) {
+      principal = {
+        subject: verified.subject,
+        clientId: verified.clientId,
+        scopes: verified.scopes,
+        jwt: token,
+        tokenId: verified.tokenId,
+        tokenHash: tokenLogHash(token),
+      }
+      principals.set(verified, principal)
     }
+    return principal
   }
   return { authenticate: authenticateJwt, close: unsubscribe }
 }

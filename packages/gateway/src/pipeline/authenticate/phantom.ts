@@ -37,6 +37,9 @@ export function createPhantomAuthenticator(options: PhantomOptions) {
   const now = options.now ?? Date.now
   const { cache, metrics } = options
   const flights = new Map<string, Promise<PhantomEntry | 'inactive'>>()
+  // One cache entry belongs to one token: the principal (and the token's log hash) is built once
+  // per entry, not once per request.
+  const principals = new WeakMap<PhantomEntry, Principal>()
   // Revocations that arrive while an introspection is in flight must still win.
   const recent = new Map<string, number>()
   const unsubscribe = options.revocations.subscribe(function onRevocation(revocation) {
@@ -117,14 +120,19 @@ export function createPhantomAuthenticator(options: PhantomOptions) {
       throw new GatewayInvalidToken('phantom.inactive', 'the access token is not active')
     }
     if (!entry.audiences.includes(options.audience)) throw new AudienceMismatch()
-    return {
-      subject: entry.subject,
-      clientId: entry.clientId,
-      scopes: new Set(entry.scope === '' ? [] : entry.scope.split(' ')),
-      jwt: entry.jwt,
-      tokenId: entry.tokenId,
-      tokenHash: tokenLogHash(token),
+    let principal = principals.get(entry)
+    if (principal === undefined) {
+      principal = {
+        subject: entry.subject,
+        clientId: entry.clientId,
+        scopes: new Set(entry.scope === '' ? [] : entry.scope.split(' ')),
+        jwt: entry.jwt,
+        tokenId: entry.tokenId,
+        tokenHash: tokenLogHash(token),
+      }
+      principals.set(entry, principal)
     }
+    return principal
   }
 
   return { authenticate: authenticatePhantom, resolveOpaque, close: unsubscribe }
