@@ -20,9 +20,10 @@ export function createJwtAuthenticator(validator: JwtValidator, revocations: Rev
     if (revocation.tokenId !== undefined) revoked.set(`j:${revocation.tokenId}`, true)
     if (revocation.tokenHash !== undefined) revoked.set(`h:${revocation.tokenHash}`, true)
   })
-  // The validator's cache hands back the same result object for the same token, so the principal
-  // built from it (and the token's log hash) is built once per token, not once per request.
-  const principals = new WeakMap<VerifiedToken, Principal>()
+  // The validator's cache hands back the same result object for the same token, so the token's
+  // log hash is computed once per token, not once per request. Only the 8-character hash is
+  // held: the token itself is never kept beyond the request (a heap dump holds no usable token).
+  const logHashes = new WeakMap<VerifiedToken, string>()
   async function authenticateJwt(req: MatchedRequest): Promise<Principal> {
     const token = readBearerToken(req.headers)
     const verified = await validator.validate(token)
@@ -33,19 +34,20 @@ export function createJwtAuthenticator(validator: JwtValidator, revocations: Rev
     ) {
       throw new GatewayInvalidToken('jwt.revoked', 'the access token was revoked')
     }
-    let principal = principals.get(verified)
-    if (principal === undefined) {
-      principal = {
-        subject: verified.subject,
-        clientId: verified.clientId,
-        scopes: verified.scopes,
-        jwt: token,
-        tokenId: verified.tokenId,
-        tokenHash: tokenLogHash(token),
-      }
-      principals.set(verified, principal)
+    let tokenHash = logHashes.get(verified)
+    if (tokenHash === undefined) {
+      tokenHash = tokenLogHash(token)
+      logHashes.set(verified, tokenHash)
     }
-    return principal
+    return {
+      subject: verified.subject,
+      clientId: verified.clientId,
+      scopes: verified.scopes,
+      jwt: token,
+      tokenId: verified.tokenId,
+      tokenHash,
+    }
   }
+
   return { authenticate: authenticateJwt, close: unsubscribe }
 }
