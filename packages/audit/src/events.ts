@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { timeOrderedId } from './ids.js'
 
 /**
  * The platform's one audit-event schema. The authorization server, the gateway, the token
@@ -71,9 +71,13 @@ export function createAuditEvent(input: AuditEventInput, now: () => number = Dat
   if (!(AUDIT_EVENT_TYPES as readonly string[]).includes(input.type)) {
     throw new TypeError(`unknown audit event type ${String(input.type)}`)
   }
+  const at = now()
+  const time = input.time ?? new Date(at).toISOString()
+  const given = input.time === undefined ? at : Date.parse(input.time)
   const event: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
-    id: randomUUID(),
-    time: input.time ?? new Date(now()).toISOString(),
+    // Time-ordered, so stores append to their id index (see ids.ts).
+    id: timeOrderedId(Number.isFinite(given) ? given : at),
+    time,
     type: input.type,
     component: input.component,
     outcome: input.outcome,

@@ -9,3 +9,4 @@ export {
   type AuditOutcome,
   createAuditEvent,
 } from './events.js'
+export { timeOrderedId } from './ids.js'

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AuditBus } from '@gatehouse/audit'
+import { type AuditBus, timeOrderedId } from '@gatehouse/audit'
 import { createAuditTrail } from './audit/events.js'
 import type { AuthorizationServerConfig } from './config/schema.js'
 import type { AuthorizationServerSecrets } from './config/secrets.js'
@@ -167,7 +166,8 @@ export async function createAuthorizationServer(
   const realm = 'gatehouse'
 
   function handler(req: IncomingMessage, res: ServerResponse): void {
-    const requestId = randomUUID()
+    // Time-ordered: audit rows are indexed by request id (see @gatehouse/audit ids.ts).
+    const requestId = timeOrderedId()
     res.setHeader('x-request-id', requestId)
     res.setHeader('x-content-type-options', 'nosniff')
     let url: URL

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { timeOrderedId } from '@gatehouse/audit'
 import type { ServerContext } from '../context.js'
 import type { ClientRecord, TokenRecord } from '../store/store.js'
 import { signCompactJws } from './jws-sign.js'
@@ -71,7 +71,7 @@ export async function prepareAccessToken(
   const claims: Record<string, unknown> = { ...request.claims }
   if (request.actor !== undefined) claims.act = request.actor
   const base = {
-    jti: randomUUID(),
+    jti: timeOrderedId(now),
     kind: 'access_token' as const,
     clientId: request.client.clientId,
     subject: request.subject,
@@ -150,7 +150,7 @@ export function prepareRefreshToken(
   const token = generateOpaque('refresh_token')
   const record: TokenRecord = {
     hash: tokenHash(token),
-    jti: randomUUID(),
+    jti: timeOrderedId(now),
     kind: 'refresh_token',
     clientId: request.client.clientId,
     subject: request.subject,
