@@ -130,4 +130,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_request ON audit_events (request_id) WHERE request_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'authorization codes remember when they were replayed',
+    // A token still being issued from a code when a replay of that code arrives is inserted
+    // already revoked (the insert reads this column), as the PostgreSQL driver does.
+    sql: 'ALTER TABLE authorization_codes ADD COLUMN replayed_at INTEGER;',
+  },
 ]

@@ -117,7 +117,14 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
     listKeys: db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid'),
     insertKey: db.prepare(`INSERT INTO signing_keys (${keyCols.names}) VALUES (${keyCols.values})`),
     updateKey: db.prepare(`UPDATE signing_keys SET ${keyCols.sets} WHERE kid = @kid`),
-    insertToken: db.prepare(`INSERT INTO tokens (${tokenCols.names}) VALUES (${tokenCols.values})`),
+    // A token issued from a code that was replayed meanwhile is born revoked: the replay marks
+    // the code, and the insert reads the mark (both on this one connection, so no interleaving).
+    insertToken: db.prepare(
+      `INSERT INTO tokens (${tokenCols.names}) VALUES (${tokenCols.values.replace(
+        '@revoked_at',
+        'COALESCE(@revoked_at, (SELECT replayed_at FROM authorization_codes WHERE hash = @code_hash))',
+      )})`,
+    ),
     tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
     tokenByJti: db.prepare('SELECT * FROM tokens WHERE jti = ?'),
     setJwt: db.prepare('UPDATE tokens SET jwt = ? WHERE hash = ? AND jwt IS NULL'),
@@ -142,6 +149,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
       'UPDATE authorization_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL RETURNING *',
     ),
     getCode: db.prepare('SELECT * FROM authorization_codes WHERE hash = ?'),
+    markReplayed: db.prepare(
+      'UPDATE authorization_codes SET replayed_at = COALESCE(replayed_at, ?) WHERE hash = ? AND used_at IS NOT NULL RETURNING *',
+    ),
     recordJti: db.prepare(
       'INSERT INTO assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -215,9 +225,9 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
   const redeemCode = db.transaction((hash: string, now: number): RedeemCodeResult => {
     const redeemed = statements.redeemCode.get(now, hash) as Row | undefined
     if (redeemed !== undefined) return { outcome: 'redeemed', code: codeFromRow(redeemed) }
-    const existing = statements.getCode.get(hash) as Row | undefined
-    if (existing === undefined) return { outcome: 'not_found' }
-    return { outcome: 'replayed', code: codeFromRow(existing) }
+    const replayed = statements.markReplayed.get(now, hash) as Row | undefined
+    if (replayed === undefined) return { outcome: 'not_found' }
+    return { outcome: 'replayed', code: codeFromRow(replayed) }
   })
 
   const saveKeys = db.transaction(

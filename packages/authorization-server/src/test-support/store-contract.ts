@@ -153,6 +153,38 @@ export function describeStoreContract(
       expect(await store.revokeTokensFromCode('c1', T0 + 3)).toHaveLength(1)
     })
 
+    it('inserts a token still being issued from a code that was replayed meanwhile already revoked', async () => {
+      await store.insertAuthorizationCode({
+        hash: 'c-race',
+        clientId: 'client-1',
+        subject: 'user-1',
+        redirectUri: 'https://app.example/cb',
+        scope: 'openid',
+        audience: ['https://api.example/orders'],
+        codeChallenge: 'x',
+        nonce: null,
+        authTime: T0,
+        claims: {},
+        issuedAt: T0,
+        expiresAt: T0 + 60_000,
+        usedAt: null,
+      })
+      // The first redemption wins; a replay arrives before its tokens are stored.
+      expect((await store.redeemAuthorizationCode('c-race', T0 + 1)).outcome).toBe('redeemed')
+      expect((await store.redeemAuthorizationCode('c-race', T0 + 2)).outcome).toBe('replayed')
+      expect(await store.revokeTokensFromCode('c-race', T0 + 2)).toHaveLength(0)
+      await store.insertToken(sampleToken({ hash: 'late', jti: 'late', codeHash: 'c-race' }))
+      expect((await store.getTokenByHash('late'))?.revokedAt).toBe(T0 + 2)
+      // A later replay keeps the first replay's time; tokens of other codes are born live.
+      expect((await store.redeemAuthorizationCode('c-race', T0 + 9)).outcome).toBe('replayed')
+      await store.insertToken(sampleToken({ hash: 'late-2', jti: 'late-2', codeHash: 'c-race' }))
+      expect((await store.getTokenByHash('late-2'))?.revokedAt).toBe(T0 + 2)
+      await store.insertToken(sampleToken({ hash: 'plain', jti: 'plain', codeHash: 'other' }))
+      expect((await store.getTokenByHash('plain'))?.revokedAt).toBeNull()
+      await store.insertToken(sampleToken({ hash: 'no-code', jti: 'no-code', codeHash: null }))
+      expect((await store.getTokenByHash('no-code'))?.revokedAt).toBeNull()
+    })
+
     it('records an assertion jti once per client', async () => {
       expect(await store.recordAssertionJti('client-1', 'a', T0 + 60_000)).toBe(true)
       expect(await store.recordAssertionJti('client-1', 'a', T0 + 60_000)).toBe(false)
