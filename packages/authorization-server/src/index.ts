@@ -61,6 +61,7 @@ export {
 } from './store/postgres.js'
 export { migratePostgres, POSTGRES_MIGRATIONS } from './store/postgres-migrations.js'
 export { createSqliteStore, migrateSqlite, type SqliteStoreOptions } from './store/sqlite.js'
+export { SQLITE_MIGRATIONS } from './store/sqlite-migrations.js'
 export type * from './store/store.js'
 export {
   createRedisSplitTokenStore,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SQLITE_MIGRATIONS } from '@gatehouse/authorization-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually, freePort } from '../distributed/support/services.js'
 import {
@@ -140,7 +141,12 @@ describe('gatehouse migrate and keys on SQLite', () => {
   it('applies the migrations of a new store once, then finds it up to date', async () => {
     const first = await runCli(['migrate', '--config', configFile], { env })
     expect(first.code).toBe(0)
-    expect(first.output).toMatch(/^SQLite .*gatehouse\.db: applied 1 migration\(s\)\n {2}1\n$/)
+    const versions = SQLITE_MIGRATIONS.map((migration) => `  ${migration.version}\n`).join('')
+    expect(first.output).toMatch(
+      new RegExp(
+        `^SQLite .*gatehouse\\.db: applied ${SQLITE_MIGRATIONS.length} migration\\(s\\)\n${versions}$`,
+      ),
+    )
     const again = await runCli(['migrate', '--config', configFile], { env })
     expect(again).toEqual({
       code: 0,
