@@ -13,10 +13,10 @@ export interface LogDestinationOptions {
 }
 
 /**
- * Where the gateway's access log goes. A line per request written with its own system call
- * measured about 30 µs of CPU per request on the gateway's core (issue #4), more than the
- * pipeline's own work; so lines are gathered and written a few KiB at a time, at least every
- * 250 ms (like nginx's `access_log … buffer= flush=`), and flushed synchronously when the
+ * Where the gateway's access log goes. Writing each request's line with its own system call
+ * made the gateway 0.59× the minimal proxy instead of 0.66×, measured side by side on one core
+ * (issue #4, bench/README.md): about a fifth of the proxy's whole CPU per request. So lines are
+ * gathered and written a few KiB at a time, at least every 250 ms (like nginx's `access_log … buffer= flush=`), and flushed synchronously when the
  * process exits. Each write stays ≤ 4,096 bytes and holds whole lines, so lines from several
  * worker processes sharing one pipe never interleave (writes up to PIPE_BUF are atomic).
  * What a crash that skips the exit handlers (SIGKILL, power loss) can lose: up to one buffer.

@@ -115,13 +115,7 @@ describe('authorize: methods, content types, body size', () => {
 describe('pooled upstream connections: one client body never reaches another request', () => {
   it('drops the upstream connection of an aborted or oversized body instead of reusing it', async () => {
     // A client announces 100 kB, sends 11 bytes that look like a request line, then vanishes.
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: Number(new URL(stack.url).port),
-      ca: stack.ca,
-      servername: 'localhost',
-    })
-    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()))
+    const socket = await connectRaw()
     socket.write(
       'POST /upload/aborted HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\nGET /admin ',
     )
@@ -155,13 +149,7 @@ describe('pooled upstream connections: one client body never reaches another req
 
 describe('forward: a client that goes away', () => {
   it('aborts the upstream exchange at once and logs 499 client.closed', async () => {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port: Number(new URL(stack.url).port),
-      ca: stack.ca,
-      servername: 'localhost',
-    })
-    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()))
+    const socket = await connectRaw()
     const before = stack.upstream.received.length
     socket.write('GET /public/slow/gone HTTP/1.1\r\nHost: localhost\r\n\r\n')
     // The upstream has the request (it answers only after 2 s); then the client vanishes.
@@ -173,6 +161,18 @@ describe('forward: a client that goes away', () => {
     expect(line).toMatchObject({ status: 499, reason: 'client.closed', routeId: 'public' })
   })
 })
+
+/** A TLS connection to the gateway for requests written by hand. */
+async function connectRaw(): Promise<tls.TLSSocket> {
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: Number(new URL(stack.url).port),
+    ca: stack.ca,
+    servername: 'localhost',
+  })
+  await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()))
+  return socket
+}
 
 /** Polls `condition` every 20 ms; fails after `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {

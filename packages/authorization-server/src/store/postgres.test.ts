@@ -3,7 +3,12 @@ import { once } from 'node:events'
 import net from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describeStoreContract, sampleToken, T0 } from '../test-support/store-contract.js'
+import {
+  describeStoreContract,
+  sampleCode,
+  sampleToken,
+  T0,
+} from '../test-support/store-contract.js'
 import { ConcurrentSigningKeyChange, createPostgresStore } from './postgres.js'
 import { migratePostgres, POSTGRES_MIGRATIONS } from './postgres-migrations.js'
 import type { AuthorizationServerStore, SigningKeyRecord, SigningKeyState } from './store.js'
@@ -155,21 +160,7 @@ describe.skipIf(!reachable.ok)('postgres store', () => {
     })
 
     it('redeems a code once across instances, and a token issued after a replay is born revoked', async () => {
-      const code = {
-        hash: 'code-race',
-        clientId: 'client-1',
-        subject: 'user-1',
-        redirectUri: 'https://app.example/cb',
-        scope: 'openid',
-        audience: ['https://api.example/orders'],
-        codeChallenge: 'x',
-        nonce: null,
-        authTime: T0,
-        claims: {},
-        issuedAt: T0,
-        expiresAt: T0 + 60_000,
-        usedAt: null,
-      }
+      const code = sampleCode({ hash: 'code-race' })
       await a.insertAuthorizationCode(code)
       const outcomes = await Promise.all(
         Array.from({ length: 6 }, (_, index) =>

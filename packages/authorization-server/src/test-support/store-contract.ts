@@ -5,6 +5,7 @@
 import { createAuditEvent } from '@gatehouse/audit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type {
+  AuthorizationCodeRecord,
   AuthorizationServerStore,
   ClientRecord,
   TokenRecord,
@@ -52,6 +53,27 @@ export function sampleToken(overrides: Partial<TokenRecord> = {}): TokenRecord {
     codeHash: null,
     usedAt: null,
     jwt: null,
+    ...overrides,
+  }
+}
+
+export function sampleCode(
+  overrides: Partial<AuthorizationCodeRecord> = {},
+): AuthorizationCodeRecord {
+  return {
+    hash: 'c1',
+    clientId: 'client-1',
+    subject: 'user-1',
+    redirectUri: 'https://app.example/cb',
+    scope: 'openid',
+    audience: ['https://api.example/orders'],
+    codeChallenge: 'x',
+    nonce: null,
+    authTime: T0,
+    claims: {},
+    issuedAt: T0,
+    expiresAt: T0 + 60_000,
+    usedAt: null,
     ...overrides,
   }
 }
@@ -130,21 +152,7 @@ export function describeStoreContract(
     })
 
     it('redeems an authorization code once and revokes what it issued on replay', async () => {
-      await store.insertAuthorizationCode({
-        hash: 'c1',
-        clientId: 'client-1',
-        subject: 'user-1',
-        redirectUri: 'https://app.example/cb',
-        scope: 'openid',
-        audience: ['https://api.example/orders'],
-        codeChallenge: 'x',
-        nonce: null,
-        authTime: T0,
-        claims: {},
-        issuedAt: T0,
-        expiresAt: T0 + 60_000,
-        usedAt: null,
-      })
+      await store.insertAuthorizationCode(sampleCode({ hash: 'c1' }))
       expect((await store.getAuthorizationCode('c1'))?.codeChallenge).toBe('x')
       expect((await store.redeemAuthorizationCode('c1', T0 + 1)).outcome).toBe('redeemed')
       await store.insertToken(sampleToken({ codeHash: 'c1' }))
@@ -154,21 +162,7 @@ export function describeStoreContract(
     })
 
     it('inserts a token still being issued from a code that was replayed meanwhile already revoked', async () => {
-      await store.insertAuthorizationCode({
-        hash: 'c-race',
-        clientId: 'client-1',
-        subject: 'user-1',
-        redirectUri: 'https://app.example/cb',
-        scope: 'openid',
-        audience: ['https://api.example/orders'],
-        codeChallenge: 'x',
-        nonce: null,
-        authTime: T0,
-        claims: {},
-        issuedAt: T0,
-        expiresAt: T0 + 60_000,
-        usedAt: null,
-      })
+      await store.insertAuthorizationCode(sampleCode({ hash: 'c-race' }))
       // The first redemption wins; a replay arrives before its tokens are stored.
       expect((await store.redeemAuthorizationCode('c-race', T0 + 1)).outcome).toBe('redeemed')
       expect((await store.redeemAuthorizationCode('c-race', T0 + 2)).outcome).toBe('replayed')
