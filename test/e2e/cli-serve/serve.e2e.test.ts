@@ -167,6 +167,18 @@ describe('gatehouse migrate and keys on SQLite', () => {
 })
 
 describe('gatehouse serve', () => {
+  it.each([['-1'], ['4096'], ['lots']])(
+    'exits 2 naming --log-buffer when it is %s (a whole number of bytes from 0 to 4095)',
+    async (value) => {
+      const result = await runCli(
+        ['serve', 'gateway', '--config', configFile, `--log-buffer=${value}`],
+        { env },
+      )
+      expect(result.code).toBe(2)
+      expect(result.output).toMatch(/--log-buffer: must be a whole number from 0 to 4095/)
+    },
+  )
+
   let as: CliProcess
   let gateway: CliProcess
   let gatewayUrl: string

@@ -1,17 +1,15 @@
 import { parseArgs } from 'node:util'
 import {
   type AuthorizationServerStore,
-  ConfigError,
   createClient,
   createKeyEncryption,
   createUser,
-  resolveSecrets,
   rotateClientSecret,
 } from '@gatehouse/authorization-server'
 import { loadGatehouseConfig } from '../config/load.js'
+import { resolveAuthorizationServerSecrets } from '../runtime/authorization-server.js'
 import { secretContextFor } from '../runtime/context.js'
 import { exitTwoOnConfigError, RuntimeConfigError } from '../runtime/errors.js'
-import { resolveSecretRef } from '../runtime/secrets.js'
 import { openStore, resolveStore } from '../runtime/store.js'
 
 export const CLIENTS_USERS_USAGE = `  gatehouse clients list|create|rotate-secret --config gatehouse.yaml [options]
@@ -193,20 +191,7 @@ export async function runUsers(
     const config = loaded.settings.authorizationServer
     if (config === undefined) throw new RuntimeConfigError('authorizationServer', 'is missing')
     const context = secretContextFor(configFile)
-    let keyEncryptionKey: Uint8Array
-    try {
-      keyEncryptionKey = resolveSecrets(config, {
-        env: context.env,
-        readFile: (file) =>
-          resolveSecretRef({ file }, 'authorizationServer.keys.encryptionKey', context),
-      }).keyEncryptionKey
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      throw new RuntimeConfigError(
-        `authorizationServer.${error.key}`,
-        error.message.replace(`${error.key}: `, ''),
-      )
-    }
+    const { keyEncryptionKey } = resolveAuthorizationServerSecrets(config, context)
     try {
       const { user, totpSecret } = await createUser(store, createKeyEncryption(keyEncryptionKey), {
         username: values.username,

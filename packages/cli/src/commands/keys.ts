@@ -1,15 +1,9 @@
 import { parseArgs } from 'node:util'
-import {
-  ConfigError,
-  KeyRotationTooEarly,
-  listKeys,
-  resolveSecrets,
-  rotateKeys,
-} from '@gatehouse/authorization-server'
+import { KeyRotationTooEarly, listKeys, rotateKeys } from '@gatehouse/authorization-server'
 import { loadGatehouseConfig } from '../config/load.js'
+import { resolveAuthorizationServerSecrets } from '../runtime/authorization-server.js'
 import { secretContextFor } from '../runtime/context.js'
 import { exitTwoOnConfigError, RuntimeConfigError } from '../runtime/errors.js'
-import { resolveSecretRef } from '../runtime/secrets.js'
 import { openStore, resolveStore } from '../runtime/store.js'
 
 export const KEYS_USAGE = `  gatehouse keys list|rotate --config gatehouse.yaml [--json] [--force]
@@ -60,20 +54,7 @@ export async function runKeys(args: string[], out: NodeJS.WritableStream): Promi
       }
       return 0
     }
-    let secrets: ReturnType<typeof resolveSecrets>
-    try {
-      secrets = resolveSecrets(config, {
-        env: context.env,
-        readFile: (file) =>
-          resolveSecretRef({ file }, 'authorizationServer.keys.encryptionKey', context),
-      })
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      throw new RuntimeConfigError(
-        `authorizationServer.${error.key}`,
-        error.message.replace(`${error.key}: `, ''),
-      )
-    }
+    const secrets = resolveAuthorizationServerSecrets(config, context)
     try {
       const result = await rotateKeys(store, config, secrets, { force: values.force })
       if (values.json) out.write(`${JSON.stringify(result)}\n`)

@@ -28,6 +28,30 @@ export const AUTHORIZATION_SERVER_PORT = 8443
  * entries to Redis when `state` is `redis`, the declared `clients` registered, HTTPS on
  * `--host`/`--port` with `--tls-cert`/`--tls-key`.
  */
+/**
+ * The authorization server's secrets (the key-encryption key) from the root configuration: an
+ * `{ env }` reference from the environment, a `{ file }` reference relative to the configuration
+ * file. A bad reference is a configuration error naming its key path (exit status 2).
+ */
+export function resolveAuthorizationServerSecrets(
+  config: Parameters<typeof resolveSecrets>[0],
+  context: SecretContext,
+): ReturnType<typeof resolveSecrets> {
+  try {
+    return resolveSecrets(config, {
+      env: context.env,
+      readFile: (file) =>
+        resolveSecretRef({ file }, 'authorizationServer.keys.encryptionKey', context),
+    })
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    throw new RuntimeConfigError(
+      `authorizationServer.${error.key}`,
+      error.message.replace(`${error.key}: `, ''),
+    )
+  }
+}
+
 export async function startAuthorizationServerRuntime(
   loaded: LoadedGatehouseConfig,
   context: SecretContext,
@@ -38,22 +62,7 @@ export async function startAuthorizationServerRuntime(
   if (config === undefined || loaded.settings.store === undefined) {
     throw new RuntimeConfigError('authorizationServer', 'is missing from the configuration')
   }
-  let secrets: ReturnType<typeof resolveSecrets>
-  try {
-    secrets = resolveSecrets(config, {
-      env: context.env,
-      readFile: (file) =>
-        resolveSecretRef({ file }, 'authorizationServer.keys.encryptionKey', context),
-    })
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new RuntimeConfigError(
-        `authorizationServer.${error.key}`,
-        error.message.replace(`${error.key}: `, ''),
-      )
-    }
-    throw error
-  }
+  const secrets = resolveAuthorizationServerSecrets(config, context)
   const tls = readTlsFiles(listen)
   const storeSettings = resolveStore(loaded.settings.store, context)
   const stateSettings = resolveState(loaded.settings.state, context)
