@@ -1,6 +1,7 @@
 import type { AuditBus, AuditEventType } from '@gatehouse/audit'
 import type { Logger } from 'pino'
 import type { GatewayMetrics } from '../metrics.js'
+import { createAccessLog } from './access-log.js'
 import type { Outcome } from './types.js'
 
 export interface ObservedRequest {
@@ -30,30 +31,27 @@ export function createObserver(deps: {
   readonly audit: AuditBus
   readonly listeners?: readonly RequestListener[]
 }): Observe {
-  const { logger, metrics, audit } = deps
+  const { metrics, audit } = deps
   const listeners = deps.listeners ?? []
+  const accessLog = createAccessLog(deps.logger)
   return function observe(request) {
     const { outcome } = request
     const route = outcome.routeId ?? 'none'
-    logger.info(
-      {
-        requestId: request.requestId,
-        routeId: outcome.routeId,
-        method: request.method,
-        path: outcome.path,
-        status: outcome.status,
-        reason: outcome.reason,
-        clientIp: request.clientIp,
-        clientId: outcome.clientId,
-        subject: outcome.subject,
-        tokenHash: outcome.tokenHash,
-        durationMs: round(request.durationMs),
-        upstreamMs: outcome.upstreamMs === undefined ? undefined : round(outcome.upstreamMs),
-      },
-      'request',
-    )
-    metrics.requests.inc({ route, status: outcome.status, client: outcome.clientId ?? '' })
-    metrics.duration.observe({ route }, request.durationMs / 1000)
+    accessLog({
+      requestId: request.requestId,
+      routeId: outcome.routeId,
+      method: request.method,
+      path: outcome.path,
+      status: outcome.status,
+      reason: outcome.reason,
+      clientIp: request.clientIp,
+      clientId: outcome.clientId,
+      subject: outcome.subject,
+      tokenHash: outcome.tokenHash,
+      durationMs: round(request.durationMs),
+      upstreamMs: outcome.upstreamMs === undefined ? undefined : round(outcome.upstreamMs),
+    })
+    metrics.recordRequest(route, outcome.status, outcome.clientId ?? '', request.durationMs / 1000)
     const type = auditTypeOf(outcome)
     if (type !== undefined) {
       if (type === 'rate.limited') metrics.rateLimited.inc({ route, policy: outcome.policy ?? '' })
