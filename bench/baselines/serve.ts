@@ -35,7 +35,10 @@ const server =
   certFile === undefined || keyFile === undefined
     ? createHttpServer(listener)
     : createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, listener)
-server.keepAliveTimeout = 60_000
+// Longer than any pause of a target between its rounds (a full run interleaves eight targets):
+// an upstream that closes idle keep-alive connections races a proxy reusing one at that moment,
+// and the proxy then answers 502 (a full run once stopped on two such answers).
+server.keepAliveTimeout = 600_000
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`)
 })

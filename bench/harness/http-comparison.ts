@@ -44,20 +44,7 @@ export async function loadTargetsInterleaved(
     name: target.name,
     round: async () => {
       await target.beforeRound?.()
-      const body = typeof target.body === 'function' ? target.body() : target.body
-      const result = await measureHttpLoad({
-        url: target.url,
-        durationSeconds: settings.durationSeconds,
-        connections: settings.connections,
-        ...(target.headers === undefined ? {} : { headers: target.headers }),
-        ...(target.method === undefined ? {} : { method: target.method }),
-        ...(body === undefined ? {} : { body }),
-        ...(settings.requestsPerSecond === undefined
-          ? {}
-          : { requestsPerSecond: settings.requestsPerSecond }),
-        cores: context.cpu.loadGeneratorCores,
-        generator: context.loadGenerator,
-      })
+      const result = await loadTargetOnce(context, target, settings)
       if (result.timeouts > 0) {
         context.log(`  ${target.name}: ${result.timeouts} requests timed out (the server stalled)`)
       }
@@ -74,6 +61,37 @@ export async function loadTargetsInterleaved(
     log: context.log,
   })
   return new Map(targets.map((target, index) => [target.name, measured[index] ?? []]))
+}
+
+/**
+ * One round of load on one target (its body read now). A failed round names its target: "wrk: 2
+ * non-2xx responses" alone does not say which of eight servers answered them.
+ */
+export async function loadTargetOnce(
+  context: SuiteContext,
+  target: HttpTarget,
+  settings: HttpLoadSettings,
+): Promise<HttpLoadResult> {
+  const body = typeof target.body === 'function' ? target.body() : target.body
+  try {
+    return await measureHttpLoad({
+      url: target.url,
+      durationSeconds: settings.durationSeconds,
+      connections: settings.connections,
+      ...(target.headers === undefined ? {} : { headers: target.headers }),
+      ...(target.method === undefined ? {} : { method: target.method }),
+      ...(body === undefined ? {} : { body }),
+      ...(settings.requestsPerSecond === undefined
+        ? {}
+        : { requestsPerSecond: settings.requestsPerSecond }),
+      cores: context.cpu.loadGeneratorCores,
+      generator: context.loadGenerator,
+    })
+  } catch (error) {
+    throw new Error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
+  }
 }
 
 export interface HttpComparisonOptions {

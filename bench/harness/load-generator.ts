@@ -64,7 +64,8 @@ const TIMEOUT_SECONDS = 10
 
 /** wrk's `delay()` hook works in whole milliseconds; 10 ms keeps the rounding error small. */
 const PACED_DELAY_MS = 10
-const WRK_SCRIPT = join(tmpdir(), `gatehouse-bench-wrk-${process.pid}.lua`)
+/** One script file per round: side-by-side rounds run two wrk processes at once. */
+let wrkScripts = 0
 
 /**
  * The wrk Lua script for a round, or undefined when plain GETs need none: the request method
@@ -95,7 +96,8 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
     ? Math.max(1, Math.round(((options.requestsPerSecond ?? 0) * PACED_DELAY_MS) / 1000))
     : options.connections
   const script = wrkScript(options)
-  if (script !== undefined) await writeFile(WRK_SCRIPT, script)
+  const scriptFile = join(tmpdir(), `gatehouse-bench-wrk-${process.pid}-${++wrkScripts}.lua`)
+  if (script !== undefined) await writeFile(scriptFile, script)
   const args = [
     '-t1',
     `-c${connections}`,
@@ -103,7 +105,7 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
     '--latency',
     '--timeout',
     `${TIMEOUT_SECONDS}s`,
-    ...(script === undefined ? [] : ['-s', WRK_SCRIPT]),
+    ...(script === undefined ? [] : ['-s', scriptFile]),
     ...headerArgs('-H', options.headers),
     options.url.href,
   ]
@@ -111,7 +113,7 @@ async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
   try {
     output = await runCommand(options.cores, 'wrk', args)
   } finally {
-    if (script !== undefined) await rm(WRK_SCRIPT, { force: true })
+    if (script !== undefined) await rm(scriptFile, { force: true })
   }
   const requestsPerSecond = numberAfter(output, /Requests\/sec:\s+([\d.]+)/)
   const non2xx = output.match(/Non-2xx or 3xx responses:\s+(\d+)/)

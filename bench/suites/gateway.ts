@@ -9,6 +9,7 @@ import {
   loadTargetsInterleaved,
 } from '../harness/http-comparison.js'
 import type { HttpLoadResult } from '../harness/load-generator.js'
+import { loadSideBySide } from '../harness/side-by-side.js'
 import { spreadOf } from '../harness/statistics.js'
 import type { Suite, SuiteResult } from '../harness/types.js'
 import { INTROSPECTION_CLIENT, OPAQUE_CLIENT } from '../servers/bench-oauth.js'
@@ -136,9 +137,8 @@ export const gatewaySuite: Suite = {
         await issuer.sign('bench-user', { audience: 'https://api.bench.test/other' }),
         await issuer.sign('bench-user', { expiresAt: Math.floor(Date.now() / 1000) - 120 }),
       ]
-      for (const target of [HAPROXY, GATEWAY_JWT, GATEWAY_JWT_TWO]) {
-        const url = targets.find((candidate) => candidate.name === target)?.url
-        if (url === undefined) throw new Error(`no target ${target}`)
+      for (const name of [HAPROXY, GATEWAY_JWT, GATEWAY_JWT_TWO]) {
+        const { url } = targetNamed(targets, name)
         for (const token of refused) await expectStatus(agent, url, token, 401)
       }
       await expectStatus(agent, new URL(PHANTOM_ROUTE_PATH, gateway.url), `${opaque.token}x`, 401)
@@ -185,6 +185,27 @@ export const gatewaySuite: Suite = {
           figures: ['requests/s'],
         }),
       )
+
+      // The same comparison as a CPU-cost ratio: each route loaded at the same time as the fastest
+      // proxy, both on the server core, so host noise during a round hits both alike.
+      const fastestTarget = targetNamed(targets, fastest)
+      for (const contender of [GATEWAY_JWT, GATEWAY_PHANTOM]) {
+        const sideBySide = await loadSideBySide(
+          context,
+          [targetNamed(targets, contender), fastestTarget],
+          defaultHttpLoad(context),
+        )
+        results.push(
+          ...compareHttp({
+            suite: SUITE,
+            contender,
+            baseline: fastest,
+            measured: sideBySide,
+            label: 'side by side on one core (cost ratio)',
+            figures: ['requests/s'],
+          }),
+        )
+      }
 
       // Latency at half load: the same offered rate for the fastest proxy and both routes.
       const halfLoad = Math.round(medianRequestsPerSecond(measured, fastest) / 2)
@@ -304,6 +325,12 @@ function forgeSignature(jwt: string): string {
   const at = jwt.length - 10
   const swapped = jwt[at] === 'A' ? 'B' : 'A'
   return `${jwt.slice(0, at)}${swapped}${jwt.slice(at + 1)}`
+}
+
+function targetNamed(targets: readonly HttpTarget[], name: string): HttpTarget {
+  const target = targets.find((candidate) => candidate.name === name)
+  if (target === undefined) throw new Error(`no target ${name}`)
+  return target
 }
 
 function medianRequestsPerSecond(
