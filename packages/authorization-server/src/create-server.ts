@@ -18,7 +18,7 @@ import { refreshTokenGrant } from './endpoints/token/grants/refresh-token.js'
 import { tokenExchangeGrant } from './endpoints/token/grants/token-exchange.js'
 import { createTokenEndpoint } from './endpoints/token/index.js'
 import { createUserinfoEndpoint } from './endpoints/userinfo.js'
-import { MethodNotAllowed, NotFound, OAuthError } from './errors.js'
+import { MethodNotAllowed, NotFound, OAuthError, TemporarilyUnavailable } from './errors.js'
 import { createInProcessRevocationBus, type RevocationBus } from './events/revocation-bus.js'
 import { sendOAuthError } from './http/respond.js'
 import { createKeyEncryption } from './keys/key-encryption.js'
@@ -213,7 +213,11 @@ export async function createAuthorizationServer(
       await endpoint(rc)
     }
     run().catch((error: unknown) => {
-      if (error instanceof OAuthError && error.expose) {
+      if (error instanceof TemporarilyUnavailable) {
+        // Exposed to the client as a 503, but an operator must hear of it: the store is down.
+        reason = error.reason
+        logger?.error({ requestId, reason, cause: causeCode(error.cause) }, 'store unavailable')
+      } else if (error instanceof OAuthError && error.expose) {
         reason = error.reason
       } else {
         reason = 'internal'
@@ -237,4 +241,10 @@ export async function createAuthorizationServer(
       await audit.flush()
     },
   }
+}
+
+/** The machine-readable code of a failure (ECONNREFUSED, a SQLSTATE), never its message. */
+function causeCode(cause: unknown): string {
+  const code = (cause as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' ? code : cause instanceof Error ? cause.name : 'unknown'
 }

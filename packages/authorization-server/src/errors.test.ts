@@ -20,6 +20,7 @@ const PREFIXES = [
   'resource',
   'revoke',
   'scope',
+  'store',
   'userinfo',
   'consent',
   'login',

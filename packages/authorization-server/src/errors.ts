@@ -133,6 +133,17 @@ export class MethodNotAllowed extends OAuthError {
   }
 }
 
+/**
+ * The server cannot do its work right now (its store is unreachable or overloaded): 503 with
+ * `Retry-After`, so a client retries later instead of treating a good grant or token as bad.
+ * RFC 6749 §4.1.2.1 defines the code; every endpoint uses it the same way.
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly code = 'temporarily_unavailable' as const
+  readonly status = 503
+  readonly retryAfterSeconds = 5
+}
+
 export class ServerError extends OAuthError {
   readonly code = 'server_error' as const
   readonly status = 500
@@ -156,6 +167,7 @@ export type AnyOAuthError =
   | InsufficientScope
   | NotFound
   | MethodNotAllowed
+  | TemporarilyUnavailable
   | ServerError
   | LoginRequired
   | ConsentRequired

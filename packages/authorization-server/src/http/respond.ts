@@ -6,6 +6,7 @@ import {
   InvalidToken,
   MethodNotAllowed,
   OAuthError,
+  TemporarilyUnavailable,
 } from '../errors.js'
 
 // RFC 6749 §5.1: token responses (and anything carrying credentials) are never cached.
@@ -84,6 +85,8 @@ export function sendOAuthError(res: ServerResponse, error: unknown, realm: strin
       `Bearer realm="${realm}", error="invalid_token", error_description="${error.message}"`
   }
   if (error instanceof MethodNotAllowed) headers.allow = error.allow.join(', ')
+  if (error instanceof TemporarilyUnavailable)
+    headers['retry-after'] = String(error.retryAfterSeconds)
   const code = error instanceof OAuthError ? error.code : 'invalid_request'
   sendJson(res, error.status, { error: code, error_description: error.message }, headers)
 }

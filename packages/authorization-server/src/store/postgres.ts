@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@gatehouse/audit'
 import pg from 'pg'
+import { TemporarilyUnavailable } from '../errors.js'
 import { migratePostgres, quoteSchema } from './postgres-migrations.js'
 import {
   clientFromRow,
@@ -114,7 +115,15 @@ export async function createPostgresStore(
   type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
   /** A named (prepared once per connection) statement. */
   async function run(name: string, text: string, values: readonly unknown[] = [], on?: Queryable) {
-    return (on ?? pool).query<Row>({ name: `gh.${schemaName}.${name}`, text, values: [...values] })
+    try {
+      return await (on ?? pool).query<Row>({
+        name: `gh.${schemaName}.${name}`,
+        text,
+        values: [...values],
+      })
+    } catch (error) {
+      throw asUnavailable(error)
+    }
   }
   async function first<T>(
     name: string,
@@ -137,7 +146,12 @@ export async function createPostgresStore(
     return ((await run(name, text, values)).rowCount ?? 0) > 0
   }
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect()
+    let client: pg.PoolClient
+    try {
+      client = await pool.connect()
+    } catch (error) {
+      throw asUnavailable(error)
+    }
     try {
       await client.query('BEGIN')
       const result = await work(client)
@@ -145,7 +159,7 @@ export async function createPostgresStore(
       return result
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
-      throw error
+      throw asUnavailable(error)
     } finally {
       client.release()
     }
@@ -502,4 +516,45 @@ function isKeyTransition(from: SigningKeyState | undefined, to: SigningKeyState)
     case 'next':
       return from === 'next'
   }
+}
+
+/**
+ * A failure of the database rather than of the request — it cannot be reached, it dropped the
+ * connection, it is shutting down or starting, it has no connection left, or it did not answer
+ * within the statement timeout — becomes `TemporarilyUnavailable` (503 with Retry-After), so
+ * clients retry later instead of discarding a good grant. Anything else (a constraint, a bug)
+ * stays what it is. The original error is kept as `cause` for the logs, never shown to a client.
+ */
+function asUnavailable(error: unknown): unknown {
+  if (!isUnavailable(error)) return error
+  return new TemporarilyUnavailable(
+    'the authorization server cannot reach its store; try again shortly',
+    'store.unavailable',
+    { cause: error },
+  )
+}
+
+/** Network errors from node, SQLSTATE classes 08 and 57P, 53300 and 57014, and pg's own. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  '53300', // too_many_connections
+  '57014', // query_canceled: the statement timeout
+])
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error)/
+
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return true
+  }
+  return UNAVAILABLE_MESSAGES.test(error.message)
 }
