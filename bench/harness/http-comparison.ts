@@ -63,6 +63,13 @@ export async function loadTargetsInterleaved(
   return new Map(targets.map((target, index) => [target.name, measured[index] ?? []]))
 }
 
+/** The target called `name`: a suite's way to pick targets for a second comparison. */
+export function targetNamed(targets: readonly HttpTarget[], name: string): HttpTarget {
+  const target = targets.find((candidate) => candidate.name === name)
+  if (target === undefined) throw new Error(`no target ${name}`)
+  return target
+}
+
 /**
  * One round of load on one target (its body read now). A failed round names its target: "wrk: 2
  * non-2xx responses" alone does not say which of eight servers answered them.

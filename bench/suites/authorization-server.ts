@@ -7,8 +7,10 @@ import {
   defaultHttpLoad,
   type HttpTarget,
   loadTargetsInterleaved,
+  targetNamed,
 } from '../harness/http-comparison.js'
-import type { Suite, SuiteContext } from '../harness/types.js'
+import { loadSideBySide } from '../harness/side-by-side.js'
+import type { Suite, SuiteContext, SuiteResult } from '../harness/types.js'
 import {
   type AuthorizationServerReady,
   INTROSPECTION_CLIENT,
@@ -74,6 +76,25 @@ export const authorizationServerSuite: Suite = {
       const targets = [gatehouse, oidcProvider].flatMap((server) => targetsFor(client, server))
       const measured = await loadTargetsInterleaved(context, targets, defaultHttpLoad(context))
       const twice = { atLeast: 2, source: 'issue #3' }
+      // The same comparisons as CPU-cost ratios: Gatehouse and oidc-provider loaded at the same
+      // time on the server core, so a slow minute of the host slows both alike.
+      const sideBySide: SuiteResult[] = []
+      for (const figure of [TOKEN_OPAQUE, TOKEN_JWT, INTROSPECTION]) {
+        const pair: [HttpTarget, HttpTarget] = [
+          targetNamed(targets, name(GATEHOUSE, figure)),
+          targetNamed(targets, name(OIDC_PROVIDER, figure)),
+        ]
+        sideBySide.push(
+          ...compareHttp({
+            suite: SUITE,
+            contender: pair[0].name,
+            baseline: pair[1].name,
+            measured: await loadSideBySide(context, pair, defaultHttpLoad(context)),
+            label: 'side by side on one core (cost ratio)',
+            figures: ['requests/s'],
+          }),
+        )
+      }
       return [
         ...compareHttp({
           suite: SUITE,
@@ -103,6 +124,7 @@ export const authorizationServerSuite: Suite = {
           figures: ['requests/s'],
           throughputTarget: { atLeast: 1, source: 'issue #3' },
         }),
+        ...sideBySide,
       ]
     } finally {
       await Promise.all(servers.map((server) => server.close()))

@@ -7,6 +7,7 @@ import {
   defaultHttpLoad,
   type HttpTarget,
   loadTargetsInterleaved,
+  targetNamed,
 } from '../harness/http-comparison.js'
 import type { HttpLoadResult } from '../harness/load-generator.js'
 import { loadSideBySide } from '../harness/side-by-side.js'
@@ -325,12 +326,6 @@ function forgeSignature(jwt: string): string {
   const at = jwt.length - 10
   const swapped = jwt[at] === 'A' ? 'B' : 'A'
   return `${jwt.slice(0, at)}${swapped}${jwt.slice(at + 1)}`
-}
-
-function targetNamed(targets: readonly HttpTarget[], name: string): HttpTarget {
-  const target = targets.find((candidate) => candidate.name === name)
-  if (target === undefined) throw new Error(`no target ${name}`)
-  return target
 }
 
 function medianRequestsPerSecond(
