@@ -8,7 +8,7 @@ import type { SuiteContext } from './types.js'
  * ratio of their requests/s is the ratio of their CPU cost per request, and whatever else the
  * shared machine runs during a round slows both alike. Sequential rounds (runInterleaved) answer
  * "how fast is each alone"; this answers "how much more does one request cost in A than in B"
- * with a far smaller spread on a noisy host: two copies of the same proxy measure 0.98–1.02×.
+ * with a far smaller spread on a noisy host: two copies of the same proxy measured 0.98× and 1.02×.
  *
  * Returns each target's rounds under its name, as loadTargetsInterleaved does, so compareHttp
  * reports the figures; warm-up rounds are thrown away.
@@ -23,22 +23,23 @@ export async function loadSideBySide(
   context.log(
     ` ${first.name} and ${second.name} side by side: ${settings.durationSeconds} s rounds, ${settings.connections} connections each`,
   )
-  const measured = new Map<string, HttpLoadResult[]>([
-    [first.name, []],
-    [second.name, []],
-  ])
+  const firstRounds: HttpLoadResult[] = []
+  const secondRounds: HttpLoadResult[] = []
   const total = context.warmupRounds + context.rounds
   for (let round = 0; round < total; round++) {
     await Promise.all(pair.map((target) => target.beforeRound?.()))
-    const results = await Promise.all(
-      pair.map((target) => loadTargetOnce(context, target, settings)),
-    )
+    const [firstResult, secondResult] = await Promise.all([
+      loadTargetOnce(context, first, settings),
+      loadTargetOnce(context, second, settings),
+    ])
     await Promise.all(pair.map((target) => target.afterRound?.()))
     if (round < context.warmupRounds) continue
-    results.forEach((result, index) => {
-      measured.get(pair[index]?.name ?? '')?.push(result)
-    })
+    firstRounds.push(firstResult)
+    secondRounds.push(secondResult)
     context.log(`  side by side ${round - context.warmupRounds + 1}/${context.rounds} done`)
   }
-  return measured
+  return new Map([
+    [first.name, firstRounds],
+    [second.name, secondRounds],
+  ])
 }

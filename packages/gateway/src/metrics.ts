@@ -24,14 +24,14 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
   if (options.defaultMetrics !== false)
     collectDefaultMetrics({ register: registry, prefix: 'gatehouse_gateway_' })
   const registers = [registry]
-  let perRequest: RequestMetrics | undefined
   const requests = new Counter({
     name: 'gatehouse_gateway_requests_total',
     help: 'Requests answered, by route, status and authenticated client id',
     labelNames: ['route', 'status', 'client'],
     registers,
+    // Called on scrape, long after `recorder` below exists.
     collect() {
-      perRequest?.flush()
+      recorder.flush()
     },
   })
   const recorder = new RequestMetrics(requests, {
@@ -40,7 +40,6 @@ export function createGatewayMetrics(options: { defaultMetrics?: boolean } = {})
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registry,
   })
-  perRequest = recorder
   return {
     registry,
     requests,

@@ -1,6 +1,7 @@
-import { AggregatorRegistry, Histogram, Registry } from 'prom-client'
+import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createGatewayMetrics } from './metrics.js'
+import { RequestMetrics } from './request-metrics.js'
 
 const samples: [string, number, string, number][] = [
   ['orders', 200, 'web-app', 0.0004],
@@ -85,4 +86,20 @@ describe('recordRequest', () => {
     metrics.registry.resetMetrics()
     expect(await metrics.registry.metrics()).not.toContain('request_duration_seconds_count')
   })
+
+  it.each([[[0.1, 0.1]], [[1, 0.5]]])(
+    'refuses histogram buckets that do not increase: %j',
+    (buckets) => {
+      const registry = new Registry()
+      const requests = new Counter({
+        name: 'r_total',
+        help: 'r',
+        labelNames: ['route', 'status', 'client'],
+        registers: [registry],
+      })
+      expect(
+        () => new RequestMetrics(requests, { name: 'd_seconds', help: 'd', buckets, registry }),
+      ).toThrow(/buckets must increase/)
+    },
+  )
 })

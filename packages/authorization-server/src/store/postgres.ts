@@ -525,7 +525,7 @@ function isKeyTransition(from: SigningKeyState | undefined, to: SigningKeyState)
  * clients retry later instead of discarding a good grant. Anything else (a constraint, a bug)
  * stays what it is. The original error is kept as `cause` for the logs, never shown to a client.
  */
-function asUnavailable(error: unknown): unknown {
+export function asUnavailable(error: unknown): unknown {
   if (!isUnavailable(error)) return error
   return new TemporarilyUnavailable(
     'the authorization server cannot reach its store; try again shortly',
