@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import pino, { type LoggerOptions } from 'pino'
 import { describe, expect, it, vi } from 'vitest'
-import { type AccessLogLine, createAccessLog } from './access-log.js'
+import { type AccessLogLine, createAccessLog, jsonNumber, jsonString } from './access-log.js'
 
 /** A pino logger writing into an array, with a fixed clock so two lines can be compared. */
 function capture(options: LoggerOptions = {}) {
@@ -134,5 +134,70 @@ describe('createAccessLog', () => {
     createAccessLog(logger)(full)
     expect(info).toHaveBeenCalledOnce()
     expect(lines).toEqual([pinoLine(options, full)])
+  })
+})
+
+describe('jsonString', () => {
+  it.each([
+    ['plain ASCII', '/orders/1'],
+    ['empty', ''],
+    ['a quote', 'a"b'],
+    ['a backslash', 'a\\b'],
+    ['a control character', 'a\u0000b\nc'],
+    ['DEL', 'a\u007fb'],
+    ['non-ASCII', 'zoë ✓'],
+    ['a lone surrogate', 'a\ud800b'],
+    ['a surrogate pair', '😀'],
+  ])('is JSON.stringify for %s', (_, value) => {
+    expect(jsonString(value)).toBe(JSON.stringify(value))
+  })
+
+  it('is JSON.stringify for any string', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (value) => {
+        expect(jsonString(value)).toBe(JSON.stringify(value))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('jsonNumber', () => {
+  it.each([
+    0,
+    -0,
+    1,
+    1.5,
+    1.05,
+    1.005,
+    0.001,
+    0.01,
+    0.1,
+    1.995,
+    12.34,
+    2147483.647,
+    2147483.648,
+    1e21,
+    -1.5,
+    0.0005,
+    1.2345,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+  ])('writes %s as pino does', (value) => {
+    expect(jsonNumber(value)).toBe(Number.isFinite(value) ? String(value) : 'null')
+  })
+
+  it('writes any duration rounded to the microsecond, and any double, as String() does', () => {
+    const microseconds = fc.integer({ min: -1_000_000, max: 2 ** 32 }).map((n) => n / 1000)
+    const rounded = fc
+      .double({ min: 0, max: 1e7, noNaN: true })
+      .map((ms) => Math.round(ms * 1000) / 1000)
+    fc.assert(
+      fc.property(fc.oneof(microseconds, rounded, fc.double(), fc.integer()), (value) => {
+        expect(jsonNumber(value)).toBe(Number.isFinite(value) ? String(value) : 'null')
+      }),
+      { numRuns: 5000 },
+    )
   })
 })
