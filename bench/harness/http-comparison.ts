@@ -17,6 +17,11 @@ export interface HttpTarget {
    * introspected token is no longer active: a 200 `{"active":false}` is not a success).
    */
   readonly afterRound?: () => Promise<void>
+  /**
+   * Called when a round fails: what the server itself recorded (e.g. the statuses and reasons in
+   * its access log), added to the error, since wrk counts non-2xx answers without saying which.
+   */
+  readonly explainFailure?: () => Promise<string | undefined>
 }
 
 export interface HttpLoadSettings {
@@ -95,7 +100,9 @@ export async function loadTargetOnce(
       generator: context.loadGenerator,
     })
   } catch (error) {
-    throw new Error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`, {
+    const seen = await target.explainFailure?.().catch(() => undefined)
+    const message = error instanceof Error ? error.message : String(error)
+    throw new Error(`${target.name}: ${message}${seen === undefined ? '' : ` (${seen})`}`, {
       cause: error,
     })
   }

@@ -32,7 +32,9 @@ import {
 } from './distributed-services.js'
 import { expectStatus, expectWarmPhantomCache } from './gateway.js'
 import {
+  type GatewayChild,
   type GatewayRoutesInput,
+  gatewayTarget,
   PHANTOM_ROUTE_PATH,
   RATE_LIMITED_PHANTOM_ROUTE_PATH,
   startGatewayServer,
@@ -114,14 +116,14 @@ export const distributedSuite: Suite = {
           await expectStatus(agent, new URL(path, gateway.url), `${opaque.token}x`, 401)
         }
       }
-      const phantom = (targetName: string, gateway: ChildServer, path: string): HttpTarget => ({
-        name: targetName,
-        url: new URL(path, gateway.url),
-        get headers() {
-          return { authorization: `Bearer ${opaque.token}` }
-        },
-        beforeRound: freshOpaque,
-      })
+      const phantom = (targetName: string, gateway: GatewayChild, path: string): HttpTarget =>
+        gatewayTarget(
+          targetName,
+          gateway,
+          path,
+          () => ({ authorization: `Bearer ${opaque.token}` }),
+          freshOpaque,
+        )
       const measuredFigures = [TOKEN_OPAQUE, INTROSPECTION]
       const targets: HttpTarget[] = [
         ...authorizationServers.flatMap((server) =>
@@ -236,8 +238,8 @@ async function startGateways(
   localIssuer: LocalIssuer,
   keys: BenchKeyPrefix,
   servers: ChildServer[],
-): Promise<{ memory: ChildServer; redis: ChildServer }> {
-  const started = async (server: Promise<ChildServer>) => {
+): Promise<{ memory: GatewayChild; redis: GatewayChild }> {
+  const started = async <Server extends ChildServer>(server: Promise<Server>) => {
     const running = await server
     servers.push(running)
     return running

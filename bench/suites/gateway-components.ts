@@ -1,11 +1,15 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { GatewayConfigInput } from '@gatehouse/gateway'
 import type { BenchPki } from '../harness/bench-pki.js'
 import { type ChildServer, startChildServer } from '../harness/child-server.js'
 import { ensureDebianTool } from '../harness/debian-package.js'
 import { freePort, startExternalServer } from '../harness/external-server.js'
+import type { HttpTarget } from '../harness/http-comparison.js'
 import type { SuiteContext } from '../harness/types.js'
 import { BENCH_AUDIENCE } from '../servers/bench-oauth.js'
 
@@ -220,13 +224,18 @@ export interface GatewayServerOptions {
 
 let gatewayCount = 0
 
+/** A gateway started by the suite, with the file its access log goes to. */
+export interface GatewayChild extends ChildServer {
+  readonly logFile: string
+}
+
 /** Starts the gateway in its own process (`workers` > 1: node:cluster) on the server core(s). */
 export async function startGatewayServer(
   context: SuiteContext,
   pki: BenchPki,
   input: GatewayRoutesInput,
   options: GatewayServerOptions,
-): Promise<ChildServer> {
+): Promise<GatewayChild> {
   const port = options.workers > 1 ? await freePort() : 0
   const file = join(pki.dir, `gateway-${++gatewayCount}.json`)
   await writeFile(file, JSON.stringify(gatewayConfig(pki, input, { ...options, port }), null, 2))
@@ -234,7 +243,8 @@ export async function startGatewayServer(
   if (redis !== undefined && options.workers !== 1) {
     throw new TypeError('the benchmark gateway runs Redis state with one worker only')
   }
-  return startChildServer({
+  const logFile = join(pki.dir, `gateway-${gatewayCount}.log`)
+  const server = await startChildServer({
     name: `Gatehouse gateway (${options.workers} worker${options.workers > 1 ? 's' : ''}${redis === undefined ? '' : ', Redis state'})`,
     script: fileURLToPath(new URL('../servers/gateway.js', import.meta.url)),
     args: [
@@ -246,7 +256,7 @@ export async function startGatewayServer(
     protocol: 'https',
     nodeArgs: ['--expose-gc'],
     env: {
-      GATEHOUSE_BENCH_GATEWAY_LOG: join(pki.dir, `gateway-${gatewayCount}.log`),
+      GATEHOUSE_BENCH_GATEWAY_LOG: logFile,
       GATEHOUSE_BENCH_INTROSPECTION_SECRET: options.introspectionSecret,
       ...(redis === undefined
         ? {}
@@ -257,4 +267,69 @@ export async function startGatewayServer(
     },
     startTimeoutMs: 30_000,
   })
+  return Object.assign(server, { logFile })
+}
+
+/** The gateway writes its access log at least every 250 ms (createLogDestination). */
+const LOG_FLUSH_WAIT_MS = 500
+/** wrk closes its connections when a round ends; the gateway logs those requests as 499. */
+const CLIENT_CLOSED = 499
+
+/**
+ * Explains a failed round from the gateway's own access log: `mark()` before the round, and
+ * `explain()` counts the answers of 400 and above logged since then by status and reason
+ * ("2× 502 upstream.unreachable"), because wrk only counts them.
+ */
+export function accessLogWatch(logFile: string) {
+  let from = 0
+  return {
+    async mark(): Promise<void> {
+      from = await stat(logFile).then(
+        (info) => info.size,
+        () => 0,
+      )
+    },
+    async explain(): Promise<string> {
+      await sleep(LOG_FLUSH_WAIT_MS)
+      const counts = new Map<string, number>()
+      const lines = createInterface({ input: createReadStream(logFile, { start: from }) })
+      for await (const line of lines) {
+        const match = /"status":(\d+),"reason":("(?:[^"\\]|\\.)*")/.exec(line)
+        const status = Number(match?.[1])
+        if (match === null || status < 400 || status === CLIENT_CLOSED) continue
+        const key = `${status} ${String(JSON.parse(match[2] ?? '""'))}`
+        counts.set(key, (counts.get(key) ?? 0) + 1)
+      }
+      if (counts.size === 0) return 'the gateway logged no answer of 400 or above in this round'
+      const answers = [...counts].map(([key, count]) => `${count}× ${key}`)
+      return `the gateway logged ${answers.join(', ')} in this round`
+    },
+  }
+}
+
+/**
+ * A route of a Gatehouse gateway as a target. The headers are read before each round (the
+ * phantom route's opaque token is re-issued during the run), and a failed round says what the
+ * gateway logged for the requests it refused.
+ */
+export function gatewayTarget(
+  name: string,
+  gateway: GatewayChild,
+  path: string,
+  headers: () => Readonly<Record<string, string>>,
+  beforeRound?: () => Promise<void>,
+): HttpTarget {
+  const accessLog = accessLogWatch(gateway.logFile)
+  return {
+    name,
+    url: new URL(path, gateway.url),
+    get headers() {
+      return headers()
+    },
+    async beforeRound() {
+      await beforeRound?.()
+      await accessLog.mark()
+    },
+    explainFailure: () => accessLog.explain(),
+  }
 }

@@ -17,6 +17,7 @@ import { INTROSPECTION_CLIENT, OPAQUE_CLIENT } from '../servers/bench-oauth.js'
 import { secretOf, startAuthorizationServer } from './authorization-server.js'
 import {
   type GatewayRoutesInput,
+  gatewayTarget,
   JWT_ROUTE_PATH,
   PHANTOM_ROUTE_PATH,
   startGatewayServer,
@@ -56,7 +57,7 @@ export const gatewaySuite: Suite = {
     const oauth = createOAuthClient(pki.caCert)
     const agent = new Agent({ connect: { ca: pki.caCert } })
     const servers: ChildServer[] = []
-    const started = async (server: Promise<ChildServer>) => {
+    const started = async <Server extends ChildServer>(server: Promise<Server>) => {
       const running = await server
       servers.push(running)
       return running
@@ -123,9 +124,15 @@ export const gatewaySuite: Suite = {
         { name: UNDICI_PROXY, url: new URL(ORDERS_PATH, undiciProxy.url), headers: bearer },
         { name: HAPROXY, url: new URL(ORDERS_PATH, haproxy.url), headers: bearer },
         { name: NGINX, url: new URL(ORDERS_PATH, nginx.url), headers: bearer },
-        { name: GATEWAY_JWT, url: new URL(JWT_ROUTE_PATH, gateway.url), headers: bearer },
-        phantomTarget(new URL(PHANTOM_ROUTE_PATH, gateway.url), () => opaque.token, freshOpaque),
-        { name: GATEWAY_JWT_TWO, url: new URL(JWT_ROUTE_PATH, gatewayTwo.url), headers: bearer },
+        gatewayTarget(GATEWAY_JWT, gateway, JWT_ROUTE_PATH, () => bearer),
+        gatewayTarget(
+          GATEWAY_PHANTOM,
+          gateway,
+          PHANTOM_ROUTE_PATH,
+          () => ({ authorization: `Bearer ${opaque.token}` }),
+          freshOpaque,
+        ),
+        gatewayTarget(GATEWAY_JWT_TWO, gatewayTwo, JWT_ROUTE_PATH, () => bearer),
       ]
       // Each target must answer the bearer request; the verifying ones must refuse a forged
       // signature, another audience and an expired token (the gateway allows 30 s of skew).
@@ -256,21 +263,6 @@ export const gatewaySuite: Suite = {
 }
 
 /** `headers` is a getter: each round reads the current opaque token, re-issued when it ages. */
-function phantomTarget(
-  url: URL,
-  token: () => string,
-  beforeRound: () => Promise<void>,
-): HttpTarget {
-  return {
-    name: GATEWAY_PHANTOM,
-    url,
-    get headers() {
-      return { authorization: `Bearer ${token()}` }
-    },
-    beforeRound,
-  }
-}
-
 /**
  * The phantom figures must come from cache hits: the gateway's own metrics count the lookups.
  * One miss per opaque token is expected (the warming call), hardly any other.
