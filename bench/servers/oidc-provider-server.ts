@@ -1,17 +1,19 @@
 /**
- * Child-process entry: the npm package `oidc-provider` (v9, panva) over HTTPS on 127.0.0.1,
+ * Child-process entry: the npm package `oidc-provider` (v8, panva) over HTTPS on 127.0.0.1,
  * configured like the Gatehouse server of the `authorization-server` suite: the same three
  * clients (client_secret_basic, client_credentials), the same scope and audience, ES256 keys,
  * 600 s access tokens. Per client token formats come from the resource indicators feature
  * (`getResourceServerInfo` → `accessTokenFormat: 'opaque' | 'jwt'`), its equivalent of
  * Gatehouse's per-client `tokenFormat`. Store: its default in-memory adapter (an LRU of 1,000
- * entries). Prints an `AuthorizationServerReady` line. Exits on SIGTERM.
+ * entries), or with `--sqlite-file <file>` a SQLite database (oidc-provider-sqlite-adapter.ts),
+ * as Gatehouse keeps its tokens. Prints an `AuthorizationServerReady` line. Exits on SIGTERM.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { RequestListener } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
 import { exportJWK, generateKeyPair } from 'jose'
 import Provider, { type ClientMetadata } from 'oidc-provider'
 import {
@@ -23,6 +25,10 @@ import {
   OPAQUE_CLIENT,
   tlsFilesFromEnv,
 } from './bench-oauth.js'
+import { sqliteAdapter } from './oidc-provider-sqlite-adapter.js'
+
+const { values } = parseArgs({ options: { 'sqlite-file': { type: 'string' } } })
+const sqliteFile = values['sqlite-file']
 
 const tls = tlsFilesFromEnv()
 let listener: RequestListener | undefined
@@ -66,6 +72,7 @@ const clients = [OPAQUE_CLIENT, JWT_CLIENT, INTROSPECTION_CLIENT].map(
 )
 
 const provider = new Provider(issuer, {
+  ...(sqliteFile === undefined ? {} : { adapter: sqliteAdapter(sqliteFile) }),
   clients,
   clientDefaults: { id_token_signed_response_alg: 'ES256' },
   jwks: { keys: [signingKey] },
@@ -99,7 +106,10 @@ const ready: AuthorizationServerReady = {
   port,
   issuer,
   clientSecrets,
-  store: 'its default in-memory adapter (LRU, 1,000 entries)',
+  store:
+    sqliteFile === undefined
+      ? 'its default in-memory adapter (LRU, 1,000 entries)'
+      : 'SQLite in a file (a better-sqlite3 adapter: WAL, synchronous = NORMAL)',
 }
 process.stdout.write(`${JSON.stringify(ready)}\n`)
 process.on('SIGTERM', () => {

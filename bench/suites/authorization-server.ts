@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeProtectedHeader } from 'jose'
 import { type BenchPki, createBenchPki } from '../harness/bench-pki.js'
@@ -28,6 +29,7 @@ import {
 const SUITE = 'authorization-server'
 const GATEHOUSE = 'Gatehouse'
 const OIDC_PROVIDER = 'oidc-provider 8'
+const OIDC_PROVIDER_SQLITE = 'oidc-provider 8 on SQLite'
 
 export interface RunningServer {
   readonly label: string
@@ -41,8 +43,10 @@ export interface RunningServer {
  * The Gatehouse authorization server against the npm package `oidc-provider`, configured alike
  * (servers/): `POST /token` client_credentials with client_secret_basic, opaque and JWT (ES256)
  * access tokens, and RFC 7662 introspection of an opaque token by an authenticated resource.
- * Both run in their own process on the server core, over HTTPS with the same certificate; wrk
- * sends the form bodies from its Lua script.
+ * oidc-provider runs twice: on its default in-memory adapter, and on SQLite in a file as Gatehouse
+ * keeps its tokens (servers/oidc-provider-sqlite-adapter.ts). Every server runs in its own process
+ * on the server core, over HTTPS with the same certificate; wrk sends the form bodies from its
+ * Lua script.
  */
 export const authorizationServerSuite: Suite = {
   name: SUITE,
@@ -69,53 +73,38 @@ export const authorizationServerSuite: Suite = {
         'oidc-provider-server.js',
         servers,
       )
-      for (const server of [gatehouse, oidcProvider]) {
+      const oidcProviderOnSqlite = await startAuthorizationServer(
+        context,
+        pki,
+        client,
+        OIDC_PROVIDER_SQLITE,
+        'oidc-provider-server.js',
+        servers,
+        { args: ['--sqlite-file', join(pki.dir, 'oidc-provider.sqlite')] },
+      )
+      const all = [gatehouse, oidcProvider, oidcProviderOnSqlite]
+      for (const server of all) {
         context.log(` ${server.label}: store = ${server.ready.store}`)
         await checkServer(client, server)
       }
-      const targets = [gatehouse, oidcProvider].flatMap((server) => targetsFor(client, server))
+      const targets = all.flatMap((server) => targetsFor(client, server))
       const measured = await loadTargetsInterleaved(context, targets, defaultHttpLoad(context))
       const twice = { atLeast: 2, source: 'issue #3' }
-      // The same comparisons as CPU-cost ratios: Gatehouse and oidc-provider loaded at the same
-      // time on the server core, so a slow minute of the host slows both alike.
-      const sideBySide: SuiteResult[] = []
-      for (const figure of [TOKEN_OPAQUE, TOKEN_JWT, INTROSPECTION]) {
-        const pair: [HttpTarget, HttpTarget] = [
-          targetNamed(targets, name(GATEHOUSE, figure)),
-          targetNamed(targets, name(OIDC_PROVIDER, figure)),
-        ]
-        sideBySide.push(
-          ...compareHttp({
-            suite: SUITE,
-            contender: pair[0].name,
-            baseline: pair[1].name,
-            measured: await loadSideBySide(context, pair, defaultHttpLoad(context)),
-            label: 'side by side on one core (cost ratio)',
-            figures: ['requests/s'],
-          }),
-        )
+      const results: SuiteResult[] = []
+      for (const baseline of [OIDC_PROVIDER, OIDC_PROVIDER_SQLITE]) {
+        for (const figure of [TOKEN_OPAQUE, TOKEN_JWT, INTROSPECTION]) {
+          results.push(
+            ...compareHttp({
+              suite: SUITE,
+              contender: name(GATEHOUSE, figure),
+              baseline: name(baseline, figure),
+              measured,
+              ...(figure === INTROSPECTION ? {} : { throughputTarget: twice }),
+            }),
+          )
+        }
       }
-      return [
-        ...compareHttp({
-          suite: SUITE,
-          contender: name(GATEHOUSE, TOKEN_OPAQUE),
-          baseline: name(OIDC_PROVIDER, TOKEN_OPAQUE),
-          measured,
-          throughputTarget: twice,
-        }),
-        ...compareHttp({
-          suite: SUITE,
-          contender: name(GATEHOUSE, TOKEN_JWT),
-          baseline: name(OIDC_PROVIDER, TOKEN_JWT),
-          measured,
-          throughputTarget: twice,
-        }),
-        ...compareHttp({
-          suite: SUITE,
-          contender: name(GATEHOUSE, INTROSPECTION),
-          baseline: name(OIDC_PROVIDER, INTROSPECTION),
-          measured,
-        }),
+      results.push(
         ...compareHttp({
           suite: SUITE,
           contender: name(GATEHOUSE, INTROSPECTION),
@@ -124,8 +113,28 @@ export const authorizationServerSuite: Suite = {
           figures: ['requests/s'],
           throughputTarget: { atLeast: 1, source: 'issue #3' },
         }),
-        ...sideBySide,
-      ]
+      )
+      // The same comparisons as CPU-cost ratios: Gatehouse and oidc-provider loaded at the same
+      // time on the server core, so a slow minute of the host slows both alike.
+      for (const baseline of [OIDC_PROVIDER, OIDC_PROVIDER_SQLITE]) {
+        for (const figure of [TOKEN_OPAQUE, TOKEN_JWT, INTROSPECTION]) {
+          const pair: [HttpTarget, HttpTarget] = [
+            targetNamed(targets, name(GATEHOUSE, figure)),
+            targetNamed(targets, name(baseline, figure)),
+          ]
+          results.push(
+            ...compareHttp({
+              suite: SUITE,
+              contender: pair[0].name,
+              baseline: pair[1].name,
+              measured: await loadSideBySide(context, pair, defaultHttpLoad(context)),
+              label: 'side by side on one core (cost ratio)',
+              figures: ['requests/s'],
+            }),
+          )
+        }
+      }
+      return results
     } finally {
       await Promise.all(servers.map((server) => server.close()))
       await client.close()
