@@ -25,6 +25,7 @@ import { createKeyEncryption } from './keys/key-encryption.js'
 import { createKeyRing, ensureSigningKeys, type KeyRotationPolicy } from './keys/signing-keys.js'
 import { createCsrf } from './login/csrf.js'
 import { startMaintenance } from './maintenance.js'
+import { sendFailurePage } from './pages/failure.js'
 import type { AuthorizationServerStore } from './store/store.js'
 import { OPENID_SCOPES } from './tokens/scope.js'
 import { createInMemorySplitTokenStore, type SplitTokenStore } from './tokens/split-tokens.js'
@@ -131,11 +132,19 @@ export async function createAuthorizationServer(
   const csrf = createCsrf(deps.secrets.keyEncryptionKey)
   const issuerPath = new URL(config.issuer).pathname.replace(/\/$/, '')
   const routes: Routes = new Map()
-  const route = (path: string, method: string, endpoint: Endpoint) => {
+  // Where a browser is sent (sign-in, consent, logout): a failure there is answered with a page.
+  const pages = new Set<string>()
+  const route = (
+    path: string,
+    method: string,
+    endpoint: Endpoint,
+    kind: 'api' | 'page' = 'api',
+  ) => {
     routes.set(`${issuerPath}${path}`, {
       ...routes.get(`${issuerPath}${path}`),
       [method]: endpoint,
     })
+    if (kind === 'page') pages.add(`${issuerPath}${path}`)
   }
   const discovery = createDiscoveryEndpoint(ctx, features)
   // RFC 8414 §3: the well-known URI is inserted between the host and the issuer's path.
@@ -144,18 +153,18 @@ export async function createAuthorizationServer(
   route('/jwks', 'GET', createJwksEndpoint(ctx))
   route('/token', 'POST', createTokenEndpoint(ctx, grants))
   const authorize = createAuthorizationEndpoint(ctx)
-  route('/authorize', 'GET', authorize)
-  route('/authorize', 'POST', authorize)
+  route('/authorize', 'GET', authorize, 'page')
+  route('/authorize', 'POST', authorize, 'page')
   const interaction = createInteractionEndpoints(ctx, csrf)
-  route('/interaction', 'GET', interaction.show)
-  route('/interaction', 'POST', interaction.submit)
+  route('/interaction', 'GET', interaction.show, 'page')
+  route('/interaction', 'POST', interaction.submit, 'page')
   route('/par', 'POST', createPushedAuthorizationEndpoint(ctx))
   const userinfo = createUserinfoEndpoint(ctx)
   route('/userinfo', 'GET', userinfo)
   route('/userinfo', 'POST', userinfo)
   const logout = createLogoutEndpoint(ctx, csrf)
-  route('/logout', 'GET', logout)
-  route('/logout', 'POST', logout)
+  route('/logout', 'GET', logout, 'page')
+  route('/logout', 'POST', logout, 'page')
   route('/introspect', 'POST', createIntrospectionEndpoint(ctx))
   route('/revoke', 'POST', createRevocationEndpoint(ctx))
 
@@ -227,7 +236,8 @@ export async function createAuthorizationServer(
           'internal error',
         )
       }
-      sendOAuthError(res, error, realm)
+      if (pages.has(url.pathname)) sendFailurePage(res, error, realm)
+      else sendOAuthError(res, error, realm)
     })
   }
 
