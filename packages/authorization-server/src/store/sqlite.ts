@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@gatehouse/audit'
 import Database from 'better-sqlite3'
+import { withBusyAsUnavailable } from './sqlite-busy.js'
 import { type SqliteCheckpointer, startSqliteCheckpointer } from './sqlite-checkpointer.js'
 import { createSqliteClientCache } from './sqlite-client-cache.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
@@ -46,12 +47,18 @@ export interface SqliteStoreOptions {
   readonly codeRetentionMs?: number
   /** Where a failure of the background checkpoint thread is reported. */
   readonly onError?: (error: unknown) => void
+  /**
+   * How long a statement waits for another connection's lock on the file (another process, the
+   * CLI) before the request fails with 503 temporarily_unavailable. Default: 5,000 ms.
+   */
+  readonly busyTimeoutMs?: number
 }
 
 // The request thread's own auto-checkpoint (pages): a safety valve that bounds the WAL file
 // (~40 MB) when the background checkpointer cannot keep up; see sqlite-checkpointer.ts.
 const WAL_SAFETY_CHECKPOINT_PAGES = 10_000
 const WAL_DEFAULT_CHECKPOINT_PAGES = 1_000
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000
 
 /** Runs the pending migrations; returns the versions applied. */
 export function migrateSqlite(db: Database.Database, now: () => number = Date.now): number[] {
@@ -81,11 +88,15 @@ export function migrateSqlite(db: Database.Database, now: () => number = Date.no
 
 /** The embedded default store: SQLite through better-sqlite3, WAL mode, migrations on open. */
 export function createSqliteStore(options: SqliteStoreOptions): AuthorizationServerStore {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new TypeError('busyTimeoutMs must be a whole number of milliseconds ≥ 0')
+  }
   const db = new Database(options.path)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
-  db.pragma('busy_timeout = 5000')
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`)
   migrateSqlite(db)
   let checkpointer: SqliteCheckpointer | null = null
   if (db.pragma('journal_mode', { simple: true }) === 'wal') {
@@ -251,7 +262,7 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
   const one = <T>(row: unknown, map: (row: Row) => T): T | null =>
     row === undefined ? null : map(row as Row)
 
-  return {
+  return withBusyAsUnavailable({
     async createClient(client) {
       clientCache.forget(client.clientId)
       statements.insertClient.run(clientToRow(client))
@@ -456,5 +467,5 @@ export function createSqliteStore(options: SqliteStoreOptions): AuthorizationSer
       await checkpointer?.stop()
       if (db.open) db.close()
     },
-  }
+  })
 }
