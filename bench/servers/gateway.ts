@@ -1,14 +1,15 @@
 /**
- * Child-process entry: the Gatehouse gateway from a configuration file, `node gateway.js
- * <config.json> <workers> [--redis-key-prefix <prefix>]`. One worker runs `createGateway` in this
- * process, on memory state, or with `--redis-key-prefix` on Redis state (`createRedisState`, the
- * URL from GATEHOUSE_BENCH_REDIS_URL, phantom entries shared through Redis sealed with the base64
- * key in GATEHOUSE_BENCH_PHANTOM_ENTRY_KEY: what `gatehouse serve gateway` builds for
- * `state: redis`); more run `startGatewayCluster` (what `gatehouse serve gateway --workers N` runs). The access log goes to
- * GATEHOUSE_BENCH_GATEWAY_LOG (a file, through the destination `gatehouse serve` uses; never the
- * benchmark's pipe). Prints
- * `{"port":N, "adminUrl":…}` when listening; SIGUSR2 runs a full garbage collection (with --expose-gc) before
- * a memory reading; exits on SIGTERM.
+ * Child-process entry: the Gatehouse gateway from a configuration file,
+ * `node gateway.js <config.json> <workers> [--redis-key-prefix <prefix>] [--log-level <level>]
+ * [--log-buffer <bytes>]`. One worker runs `createGateway` in this process, on memory state, or
+ * with `--redis-key-prefix` on Redis state (`createRedisState`, the URL from
+ * GATEHOUSE_BENCH_REDIS_URL, phantom entries shared through Redis sealed with the base64 key in
+ * GATEHOUSE_BENCH_PHANTOM_ENTRY_KEY: what `gatehouse serve gateway` builds for `state: redis`);
+ * more run `startGatewayCluster` (what `gatehouse serve gateway --workers N` runs). The access
+ * log goes to GATEHOUSE_BENCH_GATEWAY_LOG (a file, through the destination `gatehouse serve`
+ * uses; never the benchmark's pipe), at level `info` unless `--log-level` says otherwise.
+ * Prints `{"port":N, "adminUrl":…}` when listening; SIGUSR2 runs a full garbage collection (with
+ * --expose-gc) before a memory reading; exits on SIGTERM.
  */
 import { parseArgs } from 'node:util'
 import {
@@ -23,7 +24,12 @@ import {
 import pino from 'pino'
 
 const { positionals, values } = parseArgs({
-  options: { 'redis-key-prefix': { type: 'string' } },
+  options: {
+    'redis-key-prefix': { type: 'string' },
+    // For tools/gateway-ab.ts: the access log's level and the destination's buffer (bytes).
+    'log-level': { type: 'string', default: 'info' },
+    'log-buffer': { type: 'string' },
+  },
   allowPositionals: true,
 })
 const [configFile, workersArgument] = positionals
@@ -35,7 +41,14 @@ if (configFile === undefined || logFile === undefined || !Number.isInteger(worke
   process.exit(2)
 }
 // The same destination `gatehouse serve` gives the gateway: lines written a few KiB at a time.
-const logger = pino({ name: 'gatehouse-gateway' }, createLogDestination({ dest: logFile }))
+const logBuffer = values['log-buffer']
+const logger = pino(
+  { name: 'gatehouse-gateway', level: values['log-level'] },
+  createLogDestination({
+    dest: logFile,
+    ...(logBuffer === undefined ? {} : { bufferBytes: Number(logBuffer) }),
+  }),
+)
 const loadConfig = () => loadGatewayConfig(configFile, { env: process.env })
 process.on('SIGUSR2', () => globalThis.gc?.())
 

@@ -220,6 +220,12 @@ export interface GatewayServerOptions {
     /** 32 bytes in base64: phantom entries are shared through Redis, sealed with it. */
     readonly phantomEntryKey: string
   }
+  /** More arguments for the server script, e.g. `['--log-level', 'warn']` (tools/gateway-ab.ts). */
+  readonly serverArgs?: readonly string[]
+  /** Another build's `servers/gateway.js` (default: this build's). */
+  readonly script?: string
+  /** Where the access log goes (default: a file in the PKI folder). */
+  readonly logFile?: string
 }
 
 let gatewayCount = 0
@@ -243,14 +249,15 @@ export async function startGatewayServer(
   if (redis !== undefined && options.workers !== 1) {
     throw new TypeError('the benchmark gateway runs Redis state with one worker only')
   }
-  const logFile = join(pki.dir, `gateway-${gatewayCount}.log`)
+  const logFile = options.logFile ?? join(pki.dir, `gateway-${gatewayCount}.log`)
   const server = await startChildServer({
     name: `Gatehouse gateway (${options.workers} worker${options.workers > 1 ? 's' : ''}${redis === undefined ? '' : ', Redis state'})`,
-    script: fileURLToPath(new URL('../servers/gateway.js', import.meta.url)),
+    script: options.script ?? fileURLToPath(new URL('../servers/gateway.js', import.meta.url)),
     args: [
       file,
       String(options.workers),
       ...(redis === undefined ? [] : ['--redis-key-prefix', redis.keyPrefix]),
+      ...(options.serverArgs ?? []),
     ],
     cores: context.cpu.serverCores,
     protocol: 'https',

@@ -262,7 +262,6 @@ export const gatewaySuite: Suite = {
   },
 }
 
-/** `headers` is a getter: each round reads the current opaque token, re-issued when it ages. */
 /**
  * The phantom figures must come from cache hits: the gateway's own metrics count the lookups.
  * One miss per opaque token is expected (the warming call), hardly any other.
