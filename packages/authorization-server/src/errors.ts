@@ -144,6 +144,15 @@ export class TemporarilyUnavailable extends OAuthError {
   readonly retryAfterSeconds = 5
 }
 
+/** The store (either driver) cannot serve the request now; `cause` is kept for the logs only. */
+export function storeUnavailable(cause: unknown): TemporarilyUnavailable {
+  return new TemporarilyUnavailable(
+    'the authorization server cannot reach its store; try again shortly',
+    'store.unavailable',
+    { cause },
+  )
+}
+
 export class ServerError extends OAuthError {
   readonly code = 'server_error' as const
   readonly status = 500

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createUser } from '../admin/users.js'
-import { TemporarilyUnavailable } from '../errors.js'
+import { storeUnavailable } from '../errors.js'
 import { createKeyEncryption } from '../keys/key-encryption.js'
 import { authorizeUrl, createPkce, newBrowser } from '../test-support/authorization-flow.js'
 import { basic, startTestServer, type TestServer } from '../test-support/test-server.js'
@@ -14,14 +14,8 @@ afterEach(async () => {
 
 /** What the PostgreSQL driver throws when the database cannot be reached (store/postgres.ts). */
 const storeDown = () =>
-  new TemporarilyUnavailable(
-    'the authorization server cannot reach its store; try again shortly',
-    'store.unavailable',
-    {
-      cause: Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), {
-        code: 'ECONNREFUSED',
-      }),
-    },
+  storeUnavailable(
+    Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }),
   )
 
 describe('the store is unreachable', () => {

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@gatehouse/audit'
 import pg from 'pg'
-import { TemporarilyUnavailable } from '../errors.js'
+import { storeUnavailable } from '../errors.js'
 import { migratePostgres, quoteSchema } from './postgres-migrations.js'
 import {
   clientFromRow,
@@ -526,12 +526,7 @@ function isKeyTransition(from: SigningKeyState | undefined, to: SigningKeyState)
  * stays what it is. The original error is kept as `cause` for the logs, never shown to a client.
  */
 export function asUnavailable(error: unknown): unknown {
-  if (!isUnavailable(error)) return error
-  return new TemporarilyUnavailable(
-    'the authorization server cannot reach its store; try again shortly',
-    'store.unavailable',
-    { cause: error },
-  )
+  return isUnavailable(error) ? storeUnavailable(error) : error
 }
 
 /** Network errors from node, SQLSTATE classes 08 and 57P, 53300 and 57014, and pg's own. */

@@ -1,4 +1,4 @@
-import { TemporarilyUnavailable } from '../errors.js'
+import { storeUnavailable } from '../errors.js'
 import type { AuthorizationServerStore } from './store.js'
 
 /**
@@ -11,12 +11,8 @@ import type { AuthorizationServerStore } from './store.js'
 export function asBusyUnavailable(error: unknown): unknown {
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined
   if (typeof code !== 'string') return error
-  if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) return error
-  return new TemporarilyUnavailable(
-    'the authorization server cannot reach its store; try again shortly',
-    'store.unavailable',
-    { cause: error },
-  )
+  const busy = code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+  return busy ? storeUnavailable(error) : error
 }
 
 /** Every store method returns a promise: the wrapper below relies on it (checked here). */
@@ -24,19 +20,22 @@ type AsyncMethods<T> = {
   [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? T[K] : never
 }
 
-/** The store with every method's SQLITE_BUSY / SQLITE_LOCKED failure mapped by asBusyUnavailable. */
+/**
+ * The store with every method's SQLITE_BUSY / SQLITE_LOCKED failure mapped by asBusyUnavailable.
+ * Each call only gains a rejection handler on the promise the method returns anyway (this sits
+ * on the token endpoint's path).
+ */
 export function withBusyAsUnavailable(
   store: AsyncMethods<AuthorizationServerStore>,
 ): AuthorizationServerStore {
   const wrapped: Record<string, unknown> = {}
   for (const [name, method] of Object.entries(store)) {
-    wrapped[name] = async function mapped(...args: unknown[]) {
-      try {
-        return await (method as (...args: unknown[]) => Promise<unknown>).apply(store, args)
-      } catch (error) {
-        throw asBusyUnavailable(error)
-      }
-    }
+    const call = method as (...args: unknown[]) => Promise<unknown>
+    wrapped[name] = (...args: unknown[]) => call.apply(store, args).catch(rethrowBusyAsUnavailable)
   }
   return wrapped as unknown as AuthorizationServerStore
+}
+
+function rethrowBusyAsUnavailable(error: unknown): never {
+  throw asBusyUnavailable(error)
 }
