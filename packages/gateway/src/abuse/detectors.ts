@@ -120,7 +120,7 @@ export function createAbuseDetectors(
 
   const enumeration = settings.enumeration
   if (enumeration?.enabled) {
-    const windows = createSlidingWindows<{ object: string; refused: boolean }>({
+    const windows = createSlidingWindows({
       windowSeconds: enumeration.windowSeconds,
       maxKeys: 50_000,
       maxEntriesPerKey: enumeration.threshold * 4,
@@ -132,14 +132,12 @@ export function createAbuseDetectors(
       const offender = offenderOf(request)
       const key = `${offender.kind}:${offender.value}|${outcome.routeId}`
       const refused = outcome.status === 403 || outcome.status === 404
-      const entries = windows.record(key, { object: outcome.path, refused })
-      const objects = new Set(entries.map((entry) => entry.object))
-      const refusals = entries.filter((entry) => entry.refused).length
-      if (objects.size >= enumeration.threshold && refusals * 2 > entries.length) {
+      const window = windows.record(key, outcome.path, refused)
+      if (window.distinct >= enumeration.threshold && window.marked * 2 > window.entries) {
         windows.reset(key)
         alert('enumeration', request, offender, enumeration.blockSeconds, {
-          distinctObjects: objects.size,
-          refusals,
+          distinctObjects: window.distinct,
+          refusals: window.marked,
         })
       }
     })
@@ -157,7 +155,7 @@ export function createAbuseDetectors(
   ] as const
   for (const [name, detector, keyOf, kind] of perClientWindows) {
     if (detector?.enabled !== true) continue
-    const windows = createSlidingWindows<string>({
+    const windows = createSlidingWindows({
       windowSeconds: detector.windowSeconds,
       maxKeys: 50_000,
       maxEntriesPerKey: detector.threshold * 4,
@@ -167,11 +165,11 @@ export function createAbuseDetectors(
       const clientId = request.outcome.clientId
       const key = keyOf(request)
       if (clientId === undefined || key === undefined) return
-      const clients = new Set(windows.record(key, clientId))
-      if (clients.size >= detector.threshold) {
+      const clients = windows.record(key, clientId).distinct
+      if (clients >= detector.threshold) {
         windows.reset(key)
         alert(name, request, { kind, value: key }, detector.blockSeconds, {
-          distinctClients: clients.size,
+          distinctClients: clients,
         })
       }
     })
@@ -183,7 +181,7 @@ export function createAbuseDetectors(
       ...ORDINARY_HEADERS,
       ...unexpected.allowHeaders.map((name) => name.toLowerCase()),
     ])
-    const windows = createSlidingWindows<true>({
+    const windows = createSlidingWindows({
       windowSeconds: unexpected.windowSeconds,
       maxKeys: 50_000,
       maxEntriesPerKey: unexpected.threshold * 2,
@@ -193,7 +191,7 @@ export function createAbuseDetectors(
       if (!request.headerNames.some((name) => !allowed.has(name))) return
       const offender = offenderOf(request)
       const key = `${offender.kind}:${offender.value}`
-      const hits = windows.record(key, true).length
+      const hits = windows.record(key, '').entries
       if (hits >= unexpected.threshold) {
         windows.reset(key)
         alert('unexpected_headers', request, offender, unexpected.blockSeconds, { requests: hits })
@@ -202,7 +200,7 @@ export function createAbuseDetectors(
   }
   const params = settings.unexpectedParams
   if (params?.enabled) {
-    const windows = createSlidingWindows<true>({
+    const windows = createSlidingWindows({
       windowSeconds: params.windowSeconds,
       maxKeys: 50_000,
       maxEntriesPerKey: params.threshold * 2,
@@ -212,7 +210,7 @@ export function createAbuseDetectors(
       if (request.outcome.unexpectedParams !== true) return
       const offender = offenderOf(request)
       const key = `${offender.kind}:${offender.value}`
-      const hits = windows.record(key, true).length
+      const hits = windows.record(key, '').entries
       if (hits >= params.threshold) {
         windows.reset(key)
         alert('unexpected_params', request, offender, params.blockSeconds, { requests: hits })
