@@ -2,13 +2,17 @@
  * Child-process entry for the baseline servers: `node serve.js <kind> [upstream-url]`. Listens
  * on 127.0.0.1 on a free port and prints `{"port":N}` as its first stdout line
  * (harness/child-server.ts reads it). With GATEHOUSE_BENCH_TLS_CERT_FILE and
- * GATEHOUSE_BENCH_TLS_KEY_FILE set it listens with TLS (node:https), as the gateway does.
+ * GATEHOUSE_BENCH_TLS_KEY_FILE set it listens with TLS (node:https), as the gateway does. The
+ * `-logged` kind writes its access log to the file GATEHOUSE_BENCH_ACCESS_LOG.
  * Exits on SIGTERM.
  */
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type RequestListener } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { createLogDestination } from '@gatehouse/gateway'
+import pino from 'pino'
+import { withAccessLog } from './access-logged.js'
 import { createHelloUpstream } from './hello-upstream.js'
 import { createNodeHttpProxy } from './node-http-proxy.js'
 import { createUndiciPoolProxy } from './undici-pool-proxy.js'
@@ -17,10 +21,21 @@ const BASELINE_SERVERS = {
   'hello-upstream': () => createHelloUpstream(),
   'node-http-proxy': (upstream: URL) => createNodeHttpProxy(upstream),
   'undici-pool-proxy': (upstream: URL) => createUndiciPoolProxy(upstream),
+  'undici-pool-proxy-logged': (upstream: URL) =>
+    withAccessLog(createUndiciPoolProxy(upstream), accessLogger()),
 } as const satisfies Record<string, (upstream: URL) => RequestListener>
 
 function isKind(kind: string | undefined): kind is keyof typeof BASELINE_SERVERS {
   return kind !== undefined && Object.hasOwn(BASELINE_SERVERS, kind)
+}
+
+function accessLogger() {
+  const file = process.env.GATEHOUSE_BENCH_ACCESS_LOG
+  if (file === undefined) {
+    console.error('GATEHOUSE_BENCH_ACCESS_LOG must name the access-log file')
+    process.exit(2)
+  }
+  return pino({ name: 'bench-proxy' }, createLogDestination({ dest: file }))
 }
 
 const [kind, upstream] = process.argv.slice(2)

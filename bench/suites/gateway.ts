@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { startBaselineServer } from '../baselines/start-baseline.js'
 import { createBenchPki } from '../harness/bench-pki.js'
@@ -32,6 +33,7 @@ const SUITE = 'gateway'
 const DIRECT = 'upstream hit directly (http)'
 const NODE_PROXY = 'node:http keep-alive proxy (TLS)'
 const UNDICI_PROXY = 'undici Pool proxy (TLS)'
+const LOGGED_PROXY = 'undici Pool proxy + pino access log (TLS)'
 const HAPROXY = 'HAProxy 2.6 jwt_verify ES256 + iss/aud/exp (TLS)'
 const NGINX = 'nginx plain proxy (TLS)'
 const GATEWAY_JWT = 'Gatehouse gateway jwt route (TLS)'
@@ -74,6 +76,17 @@ export const gatewaySuite: Suite = {
       )
       const undiciProxy = await started(
         startBaselineServer('undici-pool-proxy', cores, upstream.url, tls),
+      )
+      // The same proxy writing one pino access-log line per request, as the gateway must: what
+      // the issue's logging requirement alone costs the floor (a reference, no target).
+      const loggedProxy = await started(
+        startBaselineServer(
+          'undici-pool-proxy-logged',
+          cores,
+          upstream.url,
+          tls,
+          join(pki.dir, 'undici-pool-proxy-logged.log'),
+        ),
       )
       const haproxy = await started(startHaproxyJwtVerify(context, pki, upstream.url, issuer))
       const nginx = await started(startNginxProxy(context, pki, upstream.url))
@@ -122,6 +135,7 @@ export const gatewaySuite: Suite = {
         { name: DIRECT, url: new URL(ORDERS_PATH, upstream.url), headers: bearer },
         { name: NODE_PROXY, url: new URL(ORDERS_PATH, nodeProxy.url), headers: bearer },
         { name: UNDICI_PROXY, url: new URL(ORDERS_PATH, undiciProxy.url), headers: bearer },
+        { name: LOGGED_PROXY, url: new URL(ORDERS_PATH, loggedProxy.url), headers: bearer },
         { name: HAPROXY, url: new URL(ORDERS_PATH, haproxy.url), headers: bearer },
         { name: NGINX, url: new URL(ORDERS_PATH, nginx.url), headers: bearer },
         gatewayTarget(GATEWAY_JWT, gateway, JWT_ROUTE_PATH, () => bearer),
@@ -155,7 +169,7 @@ export const gatewaySuite: Suite = {
       const fastest = fastestOf(measured, [NODE_PROXY, UNDICI_PROXY])
       context.log(` fastest minimal Node proxy in this run: ${fastest}`)
       const results: SuiteResult[] = []
-      for (const contender of [NODE_PROXY, UNDICI_PROXY, HAPROXY, NGINX]) {
+      for (const contender of [NODE_PROXY, UNDICI_PROXY, LOGGED_PROXY, HAPROXY, NGINX]) {
         results.push(
           ...compareHttp({
             suite: SUITE,
@@ -181,6 +195,14 @@ export const gatewaySuite: Suite = {
             baseline: HAPROXY,
             measured,
             throughputTarget: { atLeast: 1, source: 'issue #4' },
+          }),
+          // Against a floor that also writes an access-log line per request (no target).
+          ...compareHttp({
+            suite: SUITE,
+            contender,
+            baseline: LOGGED_PROXY,
+            measured,
+            figures: ['requests/s'],
           }),
         )
       }
@@ -214,6 +236,30 @@ export const gatewaySuite: Suite = {
           }),
         )
       }
+
+      // The logging requirement alone, against the logged proxy's own bare twin.
+      const loggedSideBySide = await loadSideBySide(
+        context,
+        [targetNamed(targets, LOGGED_PROXY), targetNamed(targets, UNDICI_PROXY)],
+        defaultHttpLoad(context),
+      )
+      results.push(
+        ...compareHttp({
+          suite: SUITE,
+          contender: LOGGED_PROXY,
+          baseline: UNDICI_PROXY,
+          measured,
+          figures: ['requests/s'],
+        }),
+        ...compareHttp({
+          suite: SUITE,
+          contender: LOGGED_PROXY,
+          baseline: UNDICI_PROXY,
+          measured: loggedSideBySide,
+          label: 'side by side on one core (cost ratio)',
+          figures: ['requests/s'],
+        }),
+      )
 
       // Latency at half load: the same offered rate for the fastest proxy and both routes.
       const halfLoad = Math.round(medianRequestsPerSecond(measured, fastest) / 2)

@@ -8,6 +8,7 @@
  *
  *   node bench/dist/tools/gateway-ab.js [--rounds 5] [--seconds 4]
  *     [--b-log-level warn] [--b-log /dev/null] [--b-log-buffer 0] [--b-script <other build>]
+ *     [--b-node-args=--max-semi-space-size=32]
  *
  * The same options with `--a-` set A. Two gateways as built should measure about 1.0×; on the
  * project's machine the per-round ratios of one run spread over a few hundredths.
@@ -36,6 +37,7 @@ const side = (prefix: 'a' | 'b') =>
     [`${prefix}-log`]: { type: 'string' },
     [`${prefix}-log-buffer`]: { type: 'string' },
     [`${prefix}-script`]: { type: 'string' },
+    [`${prefix}-node-args`]: { type: 'string' },
   }) as const
 const { values } = parseArgs({
   options: {
@@ -49,7 +51,7 @@ const { values } = parseArgs({
 const print = (line: string) => process.stdout.write(`${line}\n`)
 if (values.help) {
   print(
-    'usage: gateway-ab.js [--rounds N] [--seconds S] [--{a,b}-log-level L] [--{a,b}-log FILE] [--{a,b}-log-buffer BYTES] [--{a,b}-script PATH]',
+    'usage: gateway-ab.js [--rounds N] [--seconds S] [--{a,b}-log-level L] [--{a,b}-log FILE] [--{a,b}-log-buffer BYTES] [--{a,b}-script PATH] [--{a,b}-node-args "OPTIONS"]',
   )
   process.exit(0)
 }
@@ -93,6 +95,7 @@ try {
     const buffer = option('log-buffer')
     const script = option('script')
     const logFile = option('log')
+    const nodeArgs = option('node-args')
     const options: GatewayServerOptions = {
       workers: 1,
       introspectionSecret: 'unused',
@@ -101,6 +104,7 @@ try {
         ...(typeof buffer === 'string' ? ['--log-buffer', buffer] : []),
       ],
       ...(typeof script === 'string' ? { script } : {}),
+      ...(typeof nodeArgs === 'string' ? { nodeArgs: nodeArgs.split(' ').filter(Boolean) } : {}),
       logFile: typeof logFile === 'string' ? logFile : join(pki.dir, `${prefix}.log`),
     }
     const gateway = await startGatewayServer(context(rounds), pki, routes, options)
