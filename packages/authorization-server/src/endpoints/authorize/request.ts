@@ -1,5 +1,5 @@
 import type { ServerContext } from '../../context.js'
-import { InvalidRequest, type OAuthError } from '../../errors.js'
+import { InvalidRequest, OAuthError } from '../../errors.js'
 import type { ClientRecord } from '../../store/store.js'
 import { grantScopes, resolveAudience } from '../../tokens/scope.js'
 import { checkClient } from './checks/check-client.js'
@@ -119,8 +119,10 @@ export async function validateAuthorizationRequest(
       },
     }
   } catch (error) {
-    if (error instanceof Error && 'code' in error && !(error instanceof UnsafeAuthorizationError)) {
-      throw new RedirectableAuthorizationError(error as OAuthError, redirectUri, state)
+    // Only an OAuth refusal goes back to the client; anything else (a bug, a system error with
+    // its own `code`) stays a 500 on the server's own page.
+    if (error instanceof OAuthError) {
+      throw new RedirectableAuthorizationError(error, redirectUri, state)
     }
     throw error
   }
