@@ -7,7 +7,8 @@ import type { Logger } from 'pino'
  * line is pino's plain `logger.info(fields, 'request')` with the fields a proxy knows (method,
  * path, status, client address, duration), on the destination the gateway uses
  * (`createLogDestination`: whole lines, a few KiB per write). Against the bare proxy it measures
- * what the logging requirement alone costs the floor.
+ * what the logging requirement alone costs the floor. (`request.url` is logged whole: the suite's
+ * request has no query string, which the gateway would leave out.)
  */
 export function withAccessLog(listener: RequestListener, logger: Logger): RequestListener {
   return function forwardAndLog(request, response) {
